@@ -1,0 +1,74 @@
+"""Smart-toy voice messaging server: ``create_app`` and the ``python app.py`` entry point."""
+
+if __name__ == "__main__":
+    # One OS thread of greenlets: the embedded store's connections are not thread-safe, and
+    # Socket.IO needs cooperative sockets. Must run before anything imports socket or ssl.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import logging
+
+from flask import Flask
+from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from blueprints import cli, content, friends, health, toys, users
+from blueprints.errors import register_error_handlers
+from blueprints.realtime import register_socket_handlers
+from config import Config, check_production
+from services.wiring import build_services
+
+BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp)
+
+
+def create_app(config=None, **overrides):
+    """Build the app. ``config`` overrides settings; ``overrides`` injects clients and fakes."""
+    settings = Config.from_env()
+    settings.update(config or {})
+    check_production(settings)
+    logging.basicConfig(level=settings["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__, static_folder=None)
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"] * 1024 * 1024) + 64 * 1024
+    if settings["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    services = build_services(settings, overrides)
+    app.extensions["smarttoy"] = services
+    register_error_handlers(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for command in cli.COMMANDS:
+        app.cli.add_command(command)
+    socketio = SocketIO(app, async_mode=_async_mode(settings), cors_allowed_origins="*",
+                        message_queue=settings["REDIS_URL"] if settings["REDIS_URL"] else None,
+                        channel=f"{settings['REDIS_PREFIX']}socketio")
+    services.notifier.attach(socketio)
+    register_socket_handlers(socketio)
+    return app
+
+
+def _async_mode(settings):
+    """gevent when the process is monkey-patched (``python app.py``, gunicorn -k gevent), else
+    threading (tests, ``flask`` CLI)."""
+    if settings.get("ASYNC_MODE"):
+        return settings["ASYNC_MODE"]
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+def main():
+    """Serve on HOST:PORT with the embedded defaults unless MONGO_URI/REDIS_URL are set."""
+    app = create_app()
+    socketio = app.extensions["socketio"]
+    host, port = app.config["HOST"], app.config["PORT"]
+    logging.getLogger(__name__).info("serving on http://%s:%s", host, port)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HTTP and Socket.IO entry points: parse the request, call one service, return the envelope."""

@@ -1,0 +1,42 @@
+"""SPEC §3: the content list and file downloads (Range, ETag, Last-Modified)."""
+
+from flask import Blueprint, send_file
+
+from blueprints.common import body, ok, services
+from services.errors import NotFound
+
+bp = Blueprint("content", __name__)
+
+
+@bp.route("/content_list", methods=["GET", "POST"])
+def content_list():
+    return ok(services().content.page(body()), "Get a list of content resources")
+
+
+def _send(kind, name):
+    path = services().media.find(kind, name)
+    return send_file(path, conditional=True, etag=True, max_age=3600)
+
+
+@bp.get("/get_music/<path:name>")
+def get_music(name):
+    return _send("music", name)
+
+
+@bp.get("/get_image/<path:name>")
+@bp.get("/get_cover/<path:name>", endpoint="get_cover")
+def get_image(name):
+    return _send("image", name)
+
+
+@bp.get("/get_chat/<path:name>")
+def get_chat(name):
+    return _send("chat", name)
+
+
+@bp.get("/get_qr/<path:name>")
+def get_qr(name):
+    try:
+        return _send("qr", name)
+    except NotFound:
+        return _send("qr", f"{name}.png")

@@ -1,0 +1,65 @@
+"""The catalogue of songs and stories the app browses and the toy plays."""
+
+import shutil
+import time
+from pathlib import Path
+
+from services import fields
+from services.errors import InvalidInput
+from services.store.serialize import content_public
+
+MUSIC_SUFFIXES = {".mp3", ".m4a", ".ogg", ".wav", ".aac", ".webm", ".flac", ".amr"}
+COVER_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+
+
+class ContentService:
+    def __init__(self, store, media):
+        self._content = store.content
+        self._media = media
+
+    def page(self, body):
+        """Newest first, ``skip`` (default 0) and ``limit`` (default 50, max 200)."""
+        skip = fields.integer(body, "skip", default=0, minimum=0, maximum=10**9)
+        limit = fields.integer(body, "limit", default=50, minimum=1, maximum=200)
+        return [content_public(c) for c in self._content.page(skip, limit)]
+
+    def add(self, title, music_path, cover_path=None):
+        """Copy a song (and optional cover) into the media folders and list it; returns the doc.
+
+        Raises InvalidInput for a missing file, an unknown extension or an empty title.
+        """
+        title = fields.text({"title": title}, "title", max_len=200)
+        music = self._import_file(music_path, "music", MUSIC_SUFFIXES)
+        cover = self._import_file(cover_path, "image", COVER_SUFFIXES) if cover_path else ""
+        doc = {"title": title, "music": music, "cover": cover, "create_time": time.time()}
+        doc["_id"] = self._content.insert(doc)
+        return content_public(doc)
+
+    def _import_file(self, path, kind, suffixes):
+        path = Path(path)
+        if not path.is_file():
+            raise InvalidInput(f"{path} is not a file")
+        suffix = path.suffix.lower()
+        if suffix not in suffixes:
+            raise InvalidInput(f"{path.name}: expected one of {', '.join(sorted(suffixes))}")
+        name = self._media.new_name(".jpg" if suffix == ".jpeg" else suffix)
+        shutil.copyfile(path, self._media.folder(kind) / name)
+        return name
+
+    def scan_folder(self, folder):
+        """``[(title, music_path, cover_path|None)]`` for every song file in ``folder``.
+
+        The title is the file name without extension (underscores become spaces); a cover is an
+        image with the same stem.
+        """
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InvalidInput(f"{folder} is not a folder")
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+        covers = {p.stem: p for p in files if p.suffix.lower() in COVER_SUFFIXES}
+        return [(p.stem.replace("_", " ").strip(), p, covers.get(p.stem))
+                for p in files if p.suffix.lower() in MUSIC_SUFFIXES]
+
+    def catalogue(self):
+        """``[{_id, title, music}]`` for the speech assistant's matching."""
+        return self._content.titles()

@@ -1,0 +1,50 @@
+"""The only code that touches MongoDB collections and Redis keys.
+
+``Store`` groups one repository per collection over one database handle and one Redis client.
+"""
+
+from services.store.accounts import TokenStore, UserStore
+from services.store.content import ContentStore
+from services.store.counters import UnreadStore, WindowStore
+from services.store.friends import ChatStore, FriendStore, RequestStore
+from services.store.indexes import ensure_indexes
+from services.store.messages import MessageStore
+from services.store.toys import DeviceStore, ToyStore
+
+
+class Store:
+    """Repositories over ``db`` (pymongo-compatible database) and ``redis`` (redis-py client)."""
+
+    def __init__(self, db, redis, redis_prefix="smarttoy:"):
+        self.db = db
+        self.redis = redis
+        self.redis_prefix = redis_prefix
+        self.users = UserStore(db)
+        self.tokens = TokenStore(db)
+        self.devices = DeviceStore(db)
+        self.toys = ToyStore(db)
+        self.friends = FriendStore(db)
+        self.requests = RequestStore(db)
+        self.chats = ChatStore(db)
+        self.messages = MessageStore(db)
+        self.content = ContentStore(db)
+        self.unread = UnreadStore(redis, redis_prefix)
+        self.windows = WindowStore(redis, redis_prefix)
+
+    def ensure_indexes(self):
+        ensure_indexes(self.db)
+
+    def ping(self):
+        """``{"mongo": "ok"|"down", "redis": "ok"|"down"}``."""
+        status = {}
+        try:
+            self.db.command("ping")
+            status["mongo"] = "ok"
+        except Exception:  # any driver failure means "down" for the health check
+            status["mongo"] = "down"
+        try:
+            self.redis.ping()
+            status["redis"] = "ok"
+        except Exception:
+            status["redis"] = "down"
+        return status
