@@ -1,0 +1,88 @@
+"""Shared fixtures.
+
+Redis: tests use the real server at TEST_REDIS_URL (default redis://127.0.0.1:6379/15) when it is
+reachable, each test under its own key prefix; with REQUIRE_REDIS=1 (CI) an unreachable server
+fails the run instead of falling back to fakeredis. MongoDB: mongomock per test (the embedded
+store and the real pymongo path have their own suites).
+"""
+
+import os
+import uuid
+
+import fakeredis
+import mongomock
+import pytest
+import redis
+
+from app import create_app
+from tests.support import Api
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def real_redis():
+    """The real Redis server, or None when unreachable (fails the run under REQUIRE_REDIS=1)."""
+    client = redis.Redis.from_url(TEST_REDIS_URL, decode_responses=True, socket_timeout=5,
+                                  socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis at {TEST_REDIS_URL} is unreachable: {exc}")
+        return None
+    return client
+
+
+@pytest.fixture
+def redis_prefix():
+    return f"test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def redis_client(real_redis, redis_prefix):
+    """The Redis client tests share (real when reachable); keys under the test's prefix are
+    deleted afterwards."""
+    client = real_redis if real_redis is not None else fakeredis.FakeRedis(decode_responses=True)
+    yield client
+    keys = list(client.scan_iter(f"{redis_prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def settings(tmp_path, redis_prefix):
+    """Settings for a test app: temp folders, fast password hashing, no rate limit."""
+    return {
+        "DATA_DIR": str(tmp_path / "data"),
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "REDIS_PREFIX": redis_prefix,
+        "REDIS_URL": None,
+        "MONGO_URI": None,
+        "RATE_LIMIT": "0",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "LOG_LEVEL": "WARNING",
+        "ASYNC_MODE": "threading",
+    }
+
+
+@pytest.fixture
+def make_app(settings, redis_client):
+    """``make_app(config_overrides..., **injected)`` → a new app on mongomock + test Redis."""
+
+    def make(config=None, **overrides):
+        overrides.setdefault("mongo_db", mongomock.MongoClient()["smarttoy"])
+        overrides.setdefault("redis", redis_client)
+        return create_app({**settings, **(config or {})}, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def api(app):
+    return Api(app)
