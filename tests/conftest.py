@@ -7,7 +7,9 @@ store and the real pymongo path have their own suites).
 """
 
 import os
+import subprocess
 import uuid
+from pathlib import Path
 
 import fakeredis
 import mongomock
@@ -86,3 +88,35 @@ def app(make_app):
 @pytest.fixture
 def api(app):
     return Api(app)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _mongoeco_python():
+    python = os.environ.get("MONGOECO_PYTHON") or str(ROOT / ".venv313" / "bin" / "python")
+    return python if Path(python).exists() else None
+
+
+@pytest.fixture(scope="session")
+def wire_mongo_uri():
+    """URI of a MongoDB wire-protocol server (mongoeco) on 127.0.0.1 for real-pymongo tests.
+
+    Needs Python >= 3.13 with mongoeco (``.ci/run`` builds ``.venv313``); skipped when absent
+    unless REQUIRE_MONGOECO=1, which fails instead.
+    """
+    python = _mongoeco_python()
+    if python is None:
+        if os.environ.get("REQUIRE_MONGOECO") == "1":
+            pytest.fail("REQUIRE_MONGOECO=1 but no Python with mongoeco (set MONGOECO_PYTHON)")
+        pytest.skip("mongoeco not installed (run .ci/run or set MONGOECO_PYTHON)")
+    proc = subprocess.Popen([python, str(ROOT / "tests" / "mongo_wire_server.py")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if not line.startswith("PORT "):
+            pytest.fail(f"mongoeco server did not start: {line!r}")
+        yield f"mongodb://127.0.0.1:{int(line.split()[1])}/?directConnection=true"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
