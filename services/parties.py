@@ -45,7 +45,7 @@ def find_toy(store, toy_id, field="toy_id"):
     """Resolve a toy id; NotFound when it is not a toy."""
     toy = store.toys.by_id(parse_id(toy_id, field))
     if toy is None:
-        raise NotFound("toy not found")
+        raise NotFound(f"{field} not found: no such toy")
     return Party(str(toy["_id"]), "toy", toy)
 
 
