@@ -1,0 +1,1 @@
+"""Offline speech: text-to-speech and spoken prompts (tts), recognition and intents."""
