@@ -30,6 +30,7 @@ def create_app(config=None, **overrides):
     logging.basicConfig(level=settings["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__, static_folder=None)
+    app.url_map.merge_slashes = False  # "/get_music//etc/passwd" is a 404, not a redirect
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"] * 1024 * 1024) + 64 * 1024
     if settings["TRUST_PROXY"]:

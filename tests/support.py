@@ -21,6 +21,13 @@ class Api:
             response = self.client.post(path, json=fields, headers=headers)
         return response.status_code, response.get_json()
 
+    def get(self, path, **kwargs):
+        """GET, read the whole body and close the response (file responses hold a handle)."""
+        response = self.client.get(path, **kwargs)
+        response.get_data()
+        response.close()
+        return response
+
     def ok(self, path, token=None, **fields):
         status, body = self.post(path, token, **fields)
         assert status == 200 and body["code"] == 0, (path, status, body)

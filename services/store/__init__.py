@@ -5,7 +5,7 @@
 
 from services.store.accounts import TokenStore, UserStore
 from services.store.content import ContentStore
-from services.store.counters import UnreadStore, WindowStore
+from services.store.counters import Breaker, UnreadStore, WindowStore
 from services.store.friends import ChatStore, FriendStore, RequestStore
 from services.store.indexes import ensure_indexes
 from services.store.messages import MessageStore
@@ -28,8 +28,9 @@ class Store:
         self.chats = ChatStore(db)
         self.messages = MessageStore(db)
         self.content = ContentStore(db)
-        self.unread = UnreadStore(redis, redis_prefix)
-        self.windows = WindowStore(redis, redis_prefix)
+        self.redis_breaker = Breaker()
+        self.unread = UnreadStore(redis, redis_prefix, self.redis_breaker)
+        self.windows = WindowStore(redis, redis_prefix, self.redis_breaker)
 
     def ensure_indexes(self):
         ensure_indexes(self.db)

@@ -39,9 +39,12 @@ def open_redis(settings):
     if url:
         import redis
 
-        return redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2
-        )
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # One quick retry: a down Redis must not stall requests (counters fall back to MongoDB).
+        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=2,
+                                    socket_connect_timeout=1, retry=Retry(NoBackoff(), 1))
     import fakeredis
 
     return fakeredis.FakeRedis(decode_responses=True)

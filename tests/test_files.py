@@ -1,0 +1,87 @@
+"""SPEC §3: content list and file downloads (Range, ETag, path tricks)."""
+
+import pytest
+
+
+@pytest.fixture
+def song(api, tmp_path):
+    music = tmp_path / "Twinkle_Star.mp3"
+    music.write_bytes(b"ID3" + bytes(range(256)) * 40)
+    cover = tmp_path / "Twinkle_Star.jpg"
+    cover.write_bytes(b"\xff\xd8\xff\xe0" + b"x" * 100)
+    return api.services.content.add("Twinkle Star", music, cover), music.read_bytes()
+
+
+def test_content_list_newest_first_with_paging(api, tmp_path):
+    for i in range(5):
+        path = tmp_path / f"s{i}.mp3"
+        path.write_bytes(b"ID3data")
+        api.services.content.add(f"Song {i}", path)
+    titles = [c["title"] for c in api.ok("/content_list")]
+    assert titles == ["Song 4", "Song 3", "Song 2", "Song 1", "Song 0"]
+    assert [c["title"] for c in api.ok("/content_list", skip=1, limit=2)] == ["Song 3", "Song 2"]
+    response = api.get("/content_list?limit=1")
+    assert [c["title"] for c in response.get_json()["data"]] == ["Song 4"]
+    item = api.ok("/content_list")[0]
+    assert {"_id", "title", "music", "cover"} <= set(item)
+
+
+@pytest.mark.parametrize("fields,word", [({"limit": 201}, "limit"), ({"skip": -1}, "skip"),
+                                         ({"limit": "x"}, "limit")])
+def test_content_list_bad_paging_is_400(api, fields, word):
+    status, body = api.post("/content_list", **fields)
+    assert status == 400 and word in body["msg"]
+
+
+def test_music_download_full_range_and_etag(api, song):
+    doc, data = song
+    full = api.get(f"/get_music/{doc['music']}")
+    assert full.status_code == 200 and full.data == data
+    assert full.mimetype == "audio/mpeg" and full.headers["Accept-Ranges"] == "bytes"
+    assert full.headers["ETag"] and full.headers["Last-Modified"]
+    part = api.get(f"/get_music/{doc['music']}", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.data == data[10:20]
+    assert part.headers["Content-Range"] == f"bytes 10-19/{len(data)}"
+    tail = api.get(f"/get_music/{doc['music']}", headers={"Range": "bytes=-5"})
+    assert tail.status_code == 206 and tail.data == data[-5:]
+    bad = api.get(f"/get_music/{doc['music']}",
+                         headers={"Range": f"bytes={len(data) + 10}-"})
+    assert bad.status_code == 416
+    cached = api.get(f"/get_music/{doc['music']}",
+                            headers={"If-None-Match": full.headers["ETag"]})
+    assert cached.status_code == 304
+
+
+def test_cover_served_by_both_image_routes(api, song):
+    doc, _ = song
+    for route in ("get_image", "get_cover"):
+        response = api.get(f"/{route}/{doc['cover']}")
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+
+
+@pytest.mark.parametrize("name", ["../app.py", "..%2Fapp.py", "%2e%2e/config.py",
+                                  "/etc/passwd", "..", "a/../../app.py", "nope.mp3",
+                                  "..\\app.py", ".hidden"])
+def test_path_tricks_and_unknown_names_are_404(api, name):
+    for route in ("get_music", "get_image", "get_chat", "get_qr"):
+        response = api.get(f"/{route}/{name}")
+        assert response.status_code == 404, (route, name)
+        assert response.get_json()["code"] == 404
+
+
+def test_shipped_prompts_and_avatars_exist(api):
+    for name in ("Success.mp3", "Nobind.mp3", "Nolic.mp3"):
+        response = api.get(f"/get_chat/{name}")
+        assert response.status_code == 200 and response.mimetype == "audio/mpeg"
+        assert len(response.data) > 1000
+    for name in ("mama.jpg", "baba.jpg", "toy.jpg"):
+        response = api.get(f"/get_image/{name}")
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+
+
+def test_device_qr_png_is_served(api):
+    key = api.device()
+    for name in (f"{key}.png", key):
+        response = api.get(f"/get_qr/{name}")
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        assert response.data.startswith(b"\x89PNG")
