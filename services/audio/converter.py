@@ -25,7 +25,7 @@ from services.audio.ffmpeg import (
     parse_progress,
     run_ffmpeg,
 )
-from services.errors import InvalidInput, TooLarge, UnsupportedMedia
+from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ class AudioConverter:
         forces the output name (default: a new unguessable one); ``max_seconds`` overrides the
         duration limit. The file appears under its final name only once fully verified.
         Raises ``TooLarge`` (413), ``UnsupportedMedia`` (415: not audio, damaged, truncated or
-        empty), ``InvalidInput`` (400: longer than the limit). On any failure no temporary or
+        empty), ``InvalidInput`` (400: longer than the limit), ``UpstreamTimeout`` (504: ffmpeg
+        overran ``timeout``). On any failure no temporary or
         partial file is left behind.
         """
         if name is not None and not _SAFE_NAME.fullmatch(name):
@@ -162,10 +163,17 @@ class AudioConverter:
         return duration
 
     def _run(self, args):
-        """Run ffmpeg; map its failure to ``UnsupportedMedia`` (the log stays server-side)."""
+        """Run ffmpeg and return its stdout.
+
+        Raises ``UpstreamTimeout`` (504) when it overruns ``timeout``, else ``UnsupportedMedia``
+        for any failure (ffmpeg's log stays server-side).
+        """
         try:
             return run_ffmpeg(self.ffmpeg, args, self.timeout)
         except FfmpegFailed as exc:
+            if exc.timed_out:
+                log.warning("audio conversion timed out after %s s", self.timeout)
+                raise UpstreamTimeout("audio conversion timed out") from exc
             log.info("audio rejected: %s", exc.detail[-300:].strip())
             raise UnsupportedMedia("file is not audio, or is damaged or truncated") from exc
 

@@ -25,8 +25,9 @@ _TRUNCATION_WARNING = re.compile(
 class FfmpegFailed(Exception):
     """ffmpeg exited non-zero, timed out, or reported a decoding error; ``detail`` is its log."""
 
-    def __init__(self, detail):
+    def __init__(self, detail, timed_out=False):
         self.detail = detail
+        self.timed_out = timed_out
         super().__init__(detail[-500:])
 
 
@@ -58,7 +59,7 @@ def run_ffmpeg(ffmpeg, args, timeout):
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise FfmpegFailed(f"ffmpeg timed out after {timeout} s") from exc
+        raise FfmpegFailed(f"ffmpeg timed out after {timeout} s", timed_out=True) from exc
     log = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0 or _ERROR_LINE.search(log) or _TRUNCATION_WARNING.search(log):
         raise FfmpegFailed(log or f"ffmpeg exited with status {proc.returncode}")

@@ -1,0 +1,285 @@
+"""AudioConverter: every accepted format, bad and hostile inputs, limits, no leftovers."""
+
+import io
+import re
+import subprocess
+import wave
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from services.audio import AudioConverter, configure_pydub, find_ffmpeg
+from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
+
+SECONDS = 1.5
+# name: ffmpeg output options for a 1.5 s sine tone
+ENCODINGS = {
+    "tone.amr": ["-ar", "8000", "-ac", "1", "-c:a", "libopencore_amrnb", "-b:a", "12.2k"],
+    "tone.m4a": ["-c:a", "aac", "-b:a", "32k"],  # moov index written at the end (default)
+    "faststart.m4a": ["-c:a", "aac", "-b:a", "32k", "-movflags", "+faststart"],
+    "tone.webm": ["-c:a", "libopus", "-b:a", "24k"],
+    "vorbis.ogg": ["-c:a", "libvorbis"],
+    "opus.ogg": ["-c:a", "libopus", "-f", "ogg"],
+    "tone.mp3": ["-c:a", "libmp3lame", "-b:a", "32k"],
+    "tone.wav": ["-c:a", "pcm_s16le"],
+}
+MP3_NAME = re.compile(r"[0-9a-f]{32}\.mp3")
+
+
+def amr_wb_bytes(frames=50):
+    """A valid AMR-WB storage file: magic + ``frames`` 20 ms frames of mode 0 (6.60 kbit/s).
+
+    RFC 4867 §5.3: each frame is a header byte (FT << 3 | Q << 2) followed by the speech bits
+    (132 bits -> 17 bytes for FT 0). All-zero speech bits decode to near-silence; the bundled
+    ffmpeg can decode AMR-WB but not encode it, so the file is built by hand.
+    """
+    return b"#!AMR-WB\n" + (bytes([0 << 3 | 1 << 2]) + bytes(17)) * frames
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    """One ffmpeg run writing the tone in every encoding, plus a hand-made AMR-WB file."""
+    folder = tmp_path_factory.mktemp("samples")
+    args = [find_ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi",
+            "-i", f"sine=frequency=440:duration={SECONDS}"]
+    for name, options in ENCODINGS.items():
+        args += [*options, "-y", str(folder / name)]
+    subprocess.run(args, check=True, timeout=30)
+    (folder / "tone.awb").write_bytes(amr_wb_bytes())
+    return folder
+
+
+@pytest.fixture
+def spool(tmp_path):
+    path = tmp_path / "spool"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "chat"
+
+
+@pytest.fixture
+def converter(spool):
+    return AudioConverter(max_bytes=2 * 1024 * 1024, max_seconds=5, temp_dir=spool)
+
+
+def stream_info(path):
+    """ffmpeg's description of the first audio stream of ``path``."""
+    proc = subprocess.run([find_ffmpeg(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, timeout=10, check=False)
+    return next(line for line in proc.stderr.decode().splitlines() if "Audio:" in line)
+
+
+def assert_nothing_left(*folders):
+    for folder in folders:
+        assert not folder.exists() or list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", [*ENCODINGS, "tone.awb"])
+def test_every_format_becomes_toy_mp3(converter, samples, out, spool, name):
+    with open(samples / name, "rb") as stream:
+        result = converter.convert_to_mp3(stream, out)
+    expected = 1.0 if name == "tone.awb" else SECONDS
+    assert MP3_NAME.fullmatch(result.name)
+    assert result.path == out / result.name
+    assert abs(result.duration - expected) < 0.1
+    assert result.size == result.path.stat().st_size > 1000
+    assert "mp3" in (info := stream_info(result.path)) and "22050 Hz, mono" in info
+    assert abs(converter.probe_duration(result.path) - expected) < 0.1
+    assert sorted(p.name for p in out.iterdir()) == [result.name]
+    assert_nothing_left(spool)
+
+
+def test_m4a_samples_really_have_the_index_where_claimed(samples):
+    tail_index = (samples / "tone.m4a").read_bytes()
+    head_index = (samples / "faststart.m4a").read_bytes()
+    assert tail_index.index(b"moov") > tail_index.index(b"mdat")
+    assert head_index.index(b"moov") < head_index.index(b"mdat")
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "stream"])
+def test_sources_path_bytes_and_stream(converter, samples, out, kind):
+    path = samples / "tone.m4a"
+    source = {"path": path, "bytes": path.read_bytes(),
+              "stream": io.BytesIO(path.read_bytes())}[kind]
+    assert abs(converter.convert_to_mp3(source, out).duration - SECONDS) < 0.1
+
+
+def test_names_are_new_and_unguessable(converter, samples, out):
+    names = {converter.convert_to_mp3(samples / "tone.wav", out).name for _ in range(3)}
+    assert len(names) == 3 and all(MP3_NAME.fullmatch(n) for n in names)
+
+
+def test_hostile_client_filename_is_ignored(converter, samples, out, tmp_path):
+    with open(samples / "tone.amr", "rb") as stream:
+        upload = FileStorage(stream=stream, filename="../../evil; rm -rf ~.mp3",
+                             content_type="audio/amr")
+        result = converter.convert_to_mp3(upload, out)
+    assert MP3_NAME.fullmatch(result.name)
+    assert [p.name for p in out.iterdir()] == [result.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chat", "spool"]
+
+
+def test_hostile_path_name_is_not_an_option_or_shell(converter, samples, out, tmp_path):
+    odd = tmp_path / "-y; touch pwned $(id) .mp3"
+    odd.write_bytes((samples / "vorbis.ogg").read_bytes())
+    converter.convert_to_mp3(odd, out)
+    assert not (tmp_path / "pwned").exists()
+    assert "pwned" not in " ".join(p.name for p in out.iterdir())
+
+
+def truncated(data, fraction=0.6):
+    return data[: int(len(data) * fraction)]
+
+
+BAD_INPUTS = {
+    "random bytes": lambda s: bytes(range(256)) * 40,
+    "text file": lambda s: b"this is not audio at all\n" * 10,
+    "wav header only": lambda s: (s / "tone.wav").read_bytes()[:44],
+    "truncated m4a, index at end": lambda s: truncated((s / "tone.m4a").read_bytes()),
+    "truncated m4a, faststart": lambda s: truncated((s / "faststart.m4a").read_bytes()),
+    "truncated webm": lambda s: truncated((s / "tone.webm").read_bytes()),
+    "truncated ogg": lambda s: truncated((s / "vorbis.ogg").read_bytes()),
+    "truncated amr": lambda s: truncated((s / "tone.amr").read_bytes()),
+    "truncated mp3": lambda s: truncated((s / "tone.mp3").read_bytes()),
+    "truncated wav": lambda s: truncated((s / "tone.wav").read_bytes()),
+    "hls playlist pointing at a local file": lambda s: (
+        f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile://{s / 'tone.wav'}\n"
+        "#EXT-X-ENDLIST\n").encode(),
+    "ffconcat list": lambda s: f"ffconcat version 1.0\nfile '{s / 'tone.wav'}'\n".encode(),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_audio_is_415_and_leaves_nothing(converter, samples, out, spool, case):
+    data = BAD_INPUTS[case](samples)
+    with pytest.raises(UnsupportedMedia):
+        converter.convert_to_mp3(data, out)
+    assert_nothing_left(out, spool)
+
+
+def test_text_file_named_mp3_is_415(converter, out, tmp_path):
+    fake = tmp_path / "song.mp3"
+    fake.write_text("ID3 but not really\n" * 20)
+    with pytest.raises(UnsupportedMedia):
+        converter.convert_to_mp3(fake, out)
+    assert_nothing_left(out)
+
+
+@pytest.mark.parametrize("source", [b"", io.BytesIO(b"")])
+def test_empty_upload_is_415(converter, out, spool, source):
+    with pytest.raises(UnsupportedMedia, match="empty"):
+        converter.convert_to_mp3(source, out)
+    assert_nothing_left(out, spool)
+
+
+def test_wav_without_samples_is_415(converter, out):
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+    with pytest.raises(UnsupportedMedia):
+        converter.convert_to_mp3(buf.getvalue(), out)
+    assert_nothing_left(out)
+
+
+def test_too_long_is_400_naming_the_duration(samples, out, spool):
+    short_limit = AudioConverter(max_seconds=1, temp_dir=spool)
+    with pytest.raises(InvalidInput, match=r"1\.5 s long; the limit is 1 s"):
+        short_limit.convert_to_mp3((samples / "tone.m4a").read_bytes(), out)
+    with pytest.raises(InvalidInput, match="limit is 1 s"):
+        short_limit.to_pcm_16k_mono(samples / "tone.wav")
+    assert_nothing_left(out, spool)
+
+
+def test_duration_limit_can_be_raised_per_call(samples, out):
+    short_limit = AudioConverter(max_seconds=1)
+    result = short_limit.convert_to_mp3(samples / "tone.mp3", out, max_seconds=3)
+    assert abs(result.duration - SECONDS) < 0.1
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "stream"])
+def test_over_size_is_413_and_leaves_nothing(samples, out, spool, kind):
+    path = samples / "tone.wav"  # ~66 KB
+    source = {"path": path, "bytes": path.read_bytes(),
+              "stream": io.BytesIO(path.read_bytes())}[kind]
+    small = AudioConverter(max_bytes=10_000, temp_dir=spool)
+    with pytest.raises(TooLarge, match="limit"):
+        small.convert_to_mp3(source, out)
+    assert_nothing_left(out, spool)
+
+
+def test_check_size_helper():
+    converter = AudioConverter(max_bytes=100)
+    converter.check_size(100)
+    with pytest.raises(TooLarge):
+        converter.check_size(101)
+
+
+def test_from_config_reads_limits():
+    converter = AudioConverter.from_config({"MAX_UPLOAD_MB": 2, "MAX_AUDIO_SECONDS": 30})
+    assert converter.max_bytes == 2 * 1024 * 1024 and converter.max_seconds == 30
+
+
+def test_timeout_kills_ffmpeg_and_leaves_nothing(samples, out, spool):
+    hasty = AudioConverter(timeout=0.001, temp_dir=spool)
+    with pytest.raises(UpstreamTimeout):
+        hasty.convert_to_mp3((samples / "tone.wav").read_bytes(), out)
+    assert_nothing_left(out, spool)
+
+
+def test_forced_name_must_be_safe(converter, samples, out):
+    result = converter.convert_to_mp3(samples / "tone.wav", out, name="Success.mp3")
+    assert result.path == out / "Success.mp3"
+    for bad in ("../x.mp3", ".hidden.mp3", "a/b.mp3", "x.wav"):
+        with pytest.raises(ValueError):
+            converter.convert_to_mp3(samples / "tone.wav", out, name=bad)
+
+
+@pytest.mark.parametrize("name", ["tone.amr", "tone.m4a", "opus.ogg", "tone.awb"])
+def test_speech_pcm_and_wav_16k_mono(converter, samples, spool, name):
+    expected = 1.0 if name == "tone.awb" else SECONDS
+    pcm = converter.to_pcm_16k_mono(samples / name)
+    assert abs(len(pcm) / 32000 - expected) < 0.1
+    with wave.open(io.BytesIO(converter.to_wav_16k_mono(samples / name))) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (16000, 1, 2)
+        assert wav.getnframes() == len(pcm) // 2
+    with pytest.raises(UnsupportedMedia):
+        converter.to_pcm_16k_mono(b"not audio" * 50)
+    assert_nothing_left(spool)
+
+
+def test_probe_duration_rejects_non_audio(converter):
+    with pytest.raises(UnsupportedMedia):
+        converter.probe_duration(b"\x00" * 4000)
+
+
+def test_system_ffmpeg_on_path_is_preferred(tmp_path, monkeypatch):
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    find_ffmpeg.cache_clear()
+    try:
+        assert find_ffmpeg() == str(fake)
+        monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+        find_ffmpeg.cache_clear()
+        assert "imageio_ffmpeg" in find_ffmpeg()
+    finally:
+        find_ffmpeg.cache_clear()
+
+
+def test_pydub_uses_our_ffmpeg(tmp_path):
+    segment_class = configure_pydub()
+    assert segment_class.converter == find_ffmpeg()
+    from pydub.generators import Sine
+
+    tone = Sine(440).to_audio_segment(duration=500)
+    target = tmp_path / "pydub.mp3"
+    tone.export(target, format="mp3").close()
+    assert abs(AudioConverter().probe_duration(target) - 0.5) < 0.1
