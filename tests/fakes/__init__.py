@@ -1,0 +1,1 @@
+"""Loopback fakes of external services, for the tests."""
