@@ -16,7 +16,7 @@ toys = AppGroup("toys", help="Bound toys.")
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10000),
               help="How many devices to create.")
 def devices_create(count):
-    """Create devices; print one key per line and write each QR PNG (served at /get_qr/<key>.png)."""
+    """Create devices: print one key per line, write each QR PNG (/get_qr/<key>.png)."""
     for key in services().devices.create(count):
         click.echo(key)
 

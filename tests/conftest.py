@@ -113,7 +113,8 @@ def wire_mongo_uri():
     proc = subprocess.Popen([python, str(ROOT / "tests" / "mongo_wire_server.py")],
                             stdout=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()
+        with proc.stdout:
+            line = proc.stdout.readline()
         if not line.startswith("PORT "):
             pytest.fail(f"mongoeco server did not start: {line!r}")
         yield f"mongodb://127.0.0.1:{int(line.split()[1])}/?directConnection=true"

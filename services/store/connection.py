@@ -38,7 +38,6 @@ def open_redis(settings):
     url = settings.get("REDIS_URL")
     if url:
         import redis
-
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 

@@ -1,0 +1,70 @@
+"""Run ``python app.py`` as a real process on a free loopback port (for end-to-end tests)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """``python app.py`` with the given environment; ``url`` once ``/healthz`` answers."""
+
+    def __init__(self, env, port=None, log_path=None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._env = dict(os.environ, HOST="127.0.0.1", PORT=str(self.port), LOG_LEVEL="WARNING",
+                         **{k: str(v) for k, v in env.items()})
+        self._log_path = log_path
+        self.proc = None
+
+    def start(self, timeout=30):
+        if self._log_path:
+            with open(self._log_path, "ab") as log:
+                self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=self._env,
+                                             stdout=log, stderr=subprocess.STDOUT)
+        else:
+            self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=self._env,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not start in time")
+
+    def kill(self):
+        """SIGKILL: no chance to flush or close anything."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def post(self, path, token=None, **fields):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = requests.post(self.url + path, data=fields, headers=headers, timeout=10)
+        return response.status_code, response.json()
