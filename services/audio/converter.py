@@ -60,7 +60,7 @@ class AudioConverter:
     """
 
     def __init__(self, ffmpeg=None, *, max_bytes=10 * MB, max_seconds=120.0,
-                 sample_rate=22050, bitrate="32k", timeout=30.0, temp_dir=None):
+                 sample_rate=22050, bitrate="40k", timeout=30.0, temp_dir=None):
         self._ffmpeg = ffmpeg
         self.max_bytes = int(max_bytes)
         self.max_seconds = float(max_seconds)
