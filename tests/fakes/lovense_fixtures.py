@@ -1,0 +1,37 @@
+"""Pytest fixtures for the Lovense fakes; test modules import the ones they use."""
+
+import pytest
+
+from tests.fakes.lovense_cloud import FakeLovenseCloud
+from tests.fakes.lovense_lan import FakeLovenseApp
+from tests.fakes.socketio2 import FakeSocketIo2Server
+from tests.fakes.tls import TestAuthority
+
+DEV_TOKEN = "DEVTOKEN-FE1TxWpTciAl4E2QfYEfPLvo2jf8V6WJ"
+
+
+@pytest.fixture(scope="session")
+def authority(tmp_path_factory):
+    """The session's test CA; ``authority.ca_path`` is the LOVENSE_CA_BUNDLE file."""
+    return TestAuthority(tmp_path_factory.mktemp("lovense-ca"))
+
+
+@pytest.fixture
+def lan_app(authority):
+    fake = FakeLovenseApp(authority)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def cloud(authority):
+    fake = FakeLovenseCloud(authority, DEV_TOKEN)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def socket_server():
+    fake = FakeSocketIo2Server(ping_interval_ms=300, ping_timeout_ms=400)
+    yield fake
+    fake.close()
