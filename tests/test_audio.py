@@ -2,6 +2,7 @@
 
 import io
 import re
+import struct
 import subprocess
 import wave
 
@@ -174,6 +175,15 @@ def test_empty_upload_is_415(converter, out, spool, source):
     with pytest.raises(UnsupportedMedia, match="empty"):
         converter.convert_to_mp3(source, out)
     assert_nothing_left(out, spool)
+
+
+@pytest.mark.parametrize("declared", [0, 0xFFFFFFFF])
+def test_streaming_wav_with_unknown_size_is_accepted(converter, samples, out, declared):
+    data = (samples / "tone.wav").read_bytes()[:-1000]  # whole samples, a partial last packet
+    at = data.index(b"data") + 4
+    data = data[:4] + struct.pack("<I", declared) + data[8:at] + struct.pack("<I", declared) \
+        + data[at + 4:]
+    assert abs(converter.convert_to_mp3(data, out).duration - SECONDS) < 0.1
 
 
 def test_wav_without_samples_is_415(converter, out):

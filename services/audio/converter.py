@@ -25,6 +25,7 @@ from services.audio.ffmpeg import (
     parse_progress,
     run_ffmpeg,
 )
+from services.audio.sniff import wav_is_truncated
 from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
 
 log = logging.getLogger(__name__)
@@ -195,21 +196,25 @@ class AudioConverter:
             path = Path(source)
             if not path.is_file():
                 raise UnsupportedMedia("no audio file")
-            self._check_nonempty(path.stat().st_size)
+            self._check_input(path, path.stat().st_size)
             yield path
             return
         fd, tmp = tempfile.mkstemp(prefix="audio-in-", dir=self.temp_dir)
         try:
             with os.fdopen(fd, "wb") as out:
-                self._check_nonempty(self._spool(source, out))
+                size = self._spool(source, out)
+            self._check_input(Path(tmp), size)
             yield Path(tmp)
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    def _check_nonempty(self, nbytes):
+    def _check_input(self, path, nbytes):
+        """Raise ``TooLarge``, or ``UnsupportedMedia`` for an empty file or a truncated WAV."""
         self.check_size(nbytes)
         if nbytes == 0:
             raise UnsupportedMedia("empty file")
+        if wav_is_truncated(path):
+            raise UnsupportedMedia("file is not audio, or is damaged or truncated")
 
     def _spool(self, source, out):
         """Copy bytes or a binary stream into ``out``; return the byte count (size-checked)."""

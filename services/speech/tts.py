@@ -10,11 +10,8 @@ import ctypes
 import hashlib
 import hmac
 import math
-import os
 import re
-import secrets
 import struct
-import tempfile
 import threading
 from pathlib import Path
 
@@ -264,13 +261,4 @@ class SpokenPrompts:
     def _render(self, text, voice, name):
         """Synthesize ``text`` and store it as ``name`` via the converter."""
         wav = self.tts.synthesize_wav(text, voice=voice)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".tts-{secrets.token_hex(4)}-", suffix=".wav",
-                                   dir=self.converter.temp_dir)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(wav)
-            self.converter.convert_to_mp3(tmp, self.folder, name=name,
-                                          max_seconds=self.max_seconds)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        self.converter.convert_to_mp3(wav, self.folder, name=name, max_seconds=self.max_seconds)
