@@ -1,6 +1,7 @@
 """Test helpers: a thin API driver over Flask's test client."""
 
 import itertools
+import threading
 
 _names = itertools.count(1)
 
@@ -53,3 +54,22 @@ class Api:
         status, body = self.post("/open_toy", device_key=key)
         assert body["code"] == 0, body
         return body["toy_id"], body["token"]
+
+    def concurrent_binds(self, key, tokens, timeout=30):
+        """Bind ``key`` from every token at once (threads released by a barrier); the statuses."""
+        statuses, barrier = [], threading.Barrier(len(tokens))
+
+        def bind(token):
+            client = self.app.test_client()
+            barrier.wait()
+            response = client.post("/bind_toy", json={"toy_name": "T", "baby_name": "B",
+                                                      "remark": "R", "device_key": key},
+                                   headers={"Authorization": f"Bearer {token}"})
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=bind, args=(t,)) for t in tokens]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout)
+        return sorted(statuses)

@@ -1,6 +1,5 @@
 """The production driver path: real pymongo against a MongoDB wire-protocol server (mongoeco)."""
 
-import threading
 import uuid
 
 import pytest
@@ -38,19 +37,5 @@ def test_core_flow_on_pymongo(api):
 def test_concurrent_binds_on_pymongo(api):
     key = api.device()
     tokens = [api.user()[1] for _ in range(4)]
-    codes, barrier = [], threading.Barrier(len(tokens))
-
-    def bind(token):
-        barrier.wait()
-        response = api.app.test_client().post(
-            "/bind_toy", json={"toy_name": "T", "baby_name": "B", "device_key": key},
-            headers={"Authorization": f"Bearer {token}"})
-        codes.append(response.status_code)
-
-    threads = [threading.Thread(target=bind, args=(t,)) for t in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(codes) == [200, 409, 409, 409]
+    assert api.concurrent_binds(key, tokens) == [200, 409, 409, 409]
     assert len(api.services.store.toys.all()) == 1

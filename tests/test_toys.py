@@ -1,7 +1,5 @@
 """SPEC §4: scanning, binding, listing, unbinding and booting toys."""
 
-import threading
-
 import pytest
 
 
@@ -84,22 +82,7 @@ def test_bind_for_another_user_id_is_403(api):
 def test_concurrent_binds_of_one_key_make_one_toy(api):
     key = api.device()
     tokens = [api.user()[1] for _ in range(6)]
-    results, barrier = [], threading.Barrier(len(tokens))
-
-    def bind(token):
-        client = api.app.test_client()
-        barrier.wait()
-        response = client.post("/bind_toy", json={"toy_name": "T", "baby_name": "B",
-                                                  "remark": "R", "device_key": key},
-                               headers={"Authorization": f"Bearer {token}"})
-        results.append(response.status_code)
-
-    threads = [threading.Thread(target=bind, args=(t,)) for t in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert sorted(results) == [200] + [409] * 5
+    assert api.concurrent_binds(key, tokens) == [200] + [409] * 5
     assert len(api.services.store.toys.all()) == 1
     assert api.services.store.db["chats"].count_documents({}) == 1
     owners = [u for u in api.services.store.users.all() if u["bind_toys"]]
