@@ -13,13 +13,13 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from blueprints import cli, content, friends, health, toys, users
+from blueprints import chats, cli, content, friends, health, realtime, toys, users
 from blueprints.errors import register_error_handlers
-from blueprints.realtime import register_socket_handlers
+from blueprints.realtime import register_play_handler, register_socket_handlers
 from config import Config, check_production
 from services.wiring import build_services
 
-BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp)
+BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp)
 
 
 def create_app(config=None, **overrides):
@@ -46,7 +46,7 @@ def create_app(config=None, **overrides):
                         message_queue=settings["REDIS_URL"] if settings["REDIS_URL"] else None,
                         channel=f"{settings['REDIS_PREFIX']}socketio")
     services.notifier.attach(socketio)
-    register_socket_handlers(socketio)
+    register_play_handler(socketio, register_socket_handlers(socketio))
     return app
 
 

@@ -3,9 +3,15 @@
 Counts live in a Redis hash per receiver (HINCRBY, atomic). When Redis was flushed or restarted
 the hash lacks its built marker and is rebuilt from the messages' ``read`` flags; when Redis is
 unreachable every read is answered from MongoDB directly, so the API keeps answering correctly.
+
+Writers follow one protocol so counts stay exact under concurrency and rebuilds:
+``generation = counters.generation(receiver)`` *before* writing MongoDB, then
+``counters.increment(receiver, sender, generation)`` (or ``counters.read(..., n, generation)``)
+after. See ``services/store/counters.py`` for why.
 """
 
 import logging
+import threading
 
 from services.store.counters import REDIS_ERRORS
 
@@ -16,18 +22,26 @@ class UnreadCounters:
     def __init__(self, unread_store, message_store):
         self._redis = unread_store
         self._messages = message_store
+        # Receivers whose count changed while Redis was unreachable: their hash (if Redis kept
+        # it) is stale and is invalidated as soon as Redis answers again.
+        self._stale = set()
+        self._stale_lock = threading.Lock()
 
     def counts(self, receiver):
         """``{sender_id: n}`` with only non-zero counts."""
         receiver = str(receiver)
         try:
+            self._invalidate_stale()
             cached = self._redis.read(receiver)
             if cached is not None:
                 return cached
+            rebuilt = self._redis.rebuild(receiver,
+                                          lambda: self._messages.unread_by_sender(receiver))
+            if rebuilt is not None:
+                return rebuilt
         except REDIS_ERRORS as exc:
             log.warning("redis unavailable for unread counts, using MongoDB: %s", exc)
-            return self._messages.unread_by_sender(receiver)
-        return self.rebuild(receiver)
+        return self._messages.unread_by_sender(receiver)
 
     def summary(self, receiver):
         """``{sender_id: n, ..., "count": total}`` as ``/auto_login`` returns it."""
@@ -44,23 +58,55 @@ class UnreadCounters:
             log.warning("redis unavailable, unread counts not cached: %s", exc)
         return counts
 
-    def increment(self, receiver, sender):
-        """Count one new message; on Redis failure the next read rebuilds from MongoDB."""
+    def generation(self, receiver):
+        """The receiver's hash generation, read before a message is written to MongoDB (None
+        when Redis is down or the hash must be rebuilt anyway)."""
         try:
-            return self._redis.incr(str(receiver), str(sender))
-        except REDIS_ERRORS as exc:
-            log.warning("redis unavailable, unread counter not bumped: %s", exc)
+            return self._redis.generation(str(receiver))
+        except REDIS_ERRORS:
             return None
 
-    def clear(self, receiver, sender):
-        """Forget the count of ``sender``'s messages to ``receiver`` (they were read)."""
-        try:
-            self._redis.clear(str(receiver), str(sender))
-        except REDIS_ERRORS as exc:
-            log.warning("redis unavailable, unread counter not cleared: %s", exc)
+    def increment(self, receiver, sender, generation):
+        """Count one new message from ``sender``; return the new count, or None when it was left
+        to the next rebuild (Redis down, or the hash changed generation). Never raises."""
+        return self._add(str(receiver), str(sender), 1, generation)
+
+    def read(self, receiver, sender, count, generation):
+        """Uncount ``count`` messages from ``sender`` that were just marked read. Never raises."""
+        if count > 0:
+            self._add(str(receiver), str(sender), -int(count), generation)
 
     def forget(self, receiver):
+        """Drop the receiver's hash (it is rebuilt on the next read)."""
         try:
             self._redis.drop(str(receiver))
         except REDIS_ERRORS as exc:
             log.warning("redis unavailable: %s", exc)
+            self._mark_stale(str(receiver))
+
+    def _add(self, receiver, sender, amount, generation):
+        try:
+            self._invalidate_stale()
+            return self._redis.add(receiver, sender, amount, generation)
+        except REDIS_ERRORS as exc:
+            log.warning("redis unavailable, unread counter left to a rebuild: %s", exc)
+            self._mark_stale(receiver)
+            return None
+
+    def _mark_stale(self, receiver):
+        with self._stale_lock:
+            self._stale.add(receiver)
+
+    def _invalidate_stale(self):
+        """Drop the hashes that missed a change while Redis was down; raises on Redis errors."""
+        if not self._stale:
+            return
+        with self._stale_lock:
+            pending, self._stale = self._stale, set()
+        try:
+            for receiver in pending:
+                self._redis.drop(receiver)
+        except REDIS_ERRORS:
+            with self._stale_lock:
+                self._stale |= pending
+            raise

@@ -9,17 +9,23 @@ import logging
 from types import SimpleNamespace
 
 from services.accounts import AccountService
+from services.audio import AudioConverter
 from services.auth import TokenService
 from services.content import ContentService
 from services.devices import DeviceService
 from services.friends import FriendService
+from services.inbox import Inbox
 from services.media import MediaLibrary
+from services.messages import MessageService
 from services.notify import Notifier
+from services.playback import MusicPush
 from services.ratelimit import RateLimiter
+from services.speech.tts import SpokenPrompts, make_tts
 from services.store import Store
 from services.store.connection import SerializedDatabase, open_mongo, open_redis
 from services.toys import ToyService
 from services.unread import UnreadCounters
+from services.wshub import RedisRelay, WebSocketHub
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +54,7 @@ def build_services(settings, overrides):
     notifier = overrides.get("notifier") or Notifier()
     tokens = TokenService(store.tokens, settings["TOKEN_TTL_DAYS"])
     unread = UnreadCounters(store.unread, store.messages)
-    return SimpleNamespace(
+    services = SimpleNamespace(
         settings=settings,
         store=store,
         media=media,
@@ -62,3 +68,29 @@ def build_services(settings, overrides):
         content=ContentService(store, media),
         devices=DeviceService(store, media),
     )
+    add_messaging(services, settings, overrides)
+    return services
+
+
+def add_messaging(services, settings, overrides):
+    """Voice messages, unread delivery, music push and the plain-WebSocket hub (SPEC §6, §8).
+
+    Overrides: ``converter`` (an AudioConverter), ``tts`` (a text-to-speech provider),
+    ``prompts`` (a SpokenPrompts), ``wshub`` (a WebSocketHub).
+    """
+    store, media = services.store, services.media
+    audio = overrides.get("converter") or AudioConverter.from_config(settings)
+    prompts = overrides.get("prompts") or SpokenPrompts(
+        overrides.get("tts") or make_tts(settings), audio, media.folder("chat"),
+        secret=settings["SECRET_KEY"])
+    relay = None
+    if settings.get("REDIS_URL"):
+        relay = RedisRelay(store.redis, f"{settings['REDIS_PREFIX']}ws")
+    wshub = overrides.get("wshub") or WebSocketHub(relay)
+    services.notifier.add_listener(wshub)
+    services.audio = audio
+    services.prompts = prompts
+    services.wshub = wshub
+    services.messages = MessageService(store, media, audio, services.unread, services.notifier)
+    services.inbox = Inbox(store, services.unread, prompts)
+    services.playback = MusicPush(store, services.toys, services.notifier)

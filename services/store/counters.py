@@ -1,11 +1,19 @@
 """Redis keys: unread counters and rate-limit windows.
 
-Unread counters: one hash per receiver, ``unread:<receiver>`` → ``{<sender>: n, "_built": 1}``.
-The ``_built`` marker says the hash was rebuilt from MongoDB (the truth); a hash without it (Redis
-flushed or restarted) is rebuilt on the next read.
+Unread counters: one hash per receiver, ``unread:<receiver>`` → ``{<sender>: n, "_built": gen}``.
+The ``_built`` marker says the hash was rebuilt from MongoDB (the truth) and names that rebuild
+(a random generation); a hash without it (Redis flushed or restarted, or invalidated) is rebuilt
+on the next read.
+
+Why generations: a message is stored in MongoDB first and counted in Redis second. A rebuild that
+counted MongoDB between those two steps may or may not include the message, so a writer reads the
+generation before touching MongoDB and applies its HINCRBY only if the generation is unchanged
+afterwards (checked in the same MULTI); otherwise it drops the marker and the next read recounts.
+Rebuilds run under WATCH, so any write to the hash while MongoDB is being counted aborts them.
 """
 
 import logging
+import secrets
 import threading
 import time
 
@@ -55,25 +63,69 @@ class UnreadStore:
         raw = self._breaker.call(self._redis.hgetall, self._key(receiver))
         if BUILT not in raw:
             return None
-        return {k: int(v) for k, v in raw.items() if k != BUILT and int(v) > 0}
+        return _counts(raw)
 
     def replace(self, receiver, counts):
-        """Atomically replace the hash with ``counts`` plus the built marker."""
+        """Atomically replace the hash with ``counts`` plus a new built marker."""
         key = self._key(receiver)
         pipe = self._redis.pipeline(transaction=True)
         pipe.delete(key)
-        pipe.hset(key, mapping={BUILT: 1, **{k: int(v) for k, v in counts.items()}})
+        pipe.hset(key, mapping={BUILT: _new_generation(),
+                                **{k: int(v) for k, v in counts.items()}})
         self._breaker.call(pipe.execute)
 
-    def incr(self, receiver, sender, amount=1):
-        """HINCRBY; returns the new count."""
-        return int(self._breaker.call(self._redis.hincrby, self._key(receiver), sender, amount))
+    def generation(self, receiver):
+        """The hash's built marker, or None when it must be rebuilt; raises on Redis errors."""
+        return self._breaker.call(self._redis.hget, self._key(receiver), BUILT)
 
-    def clear(self, receiver, sender):
-        self._breaker.call(self._redis.hdel, self._key(receiver), sender)
+    def add(self, receiver, sender, amount, generation):
+        """HINCRBY ``amount`` when the hash is still of ``generation`` (read before MongoDB was
+        written); return the new count. Otherwise invalidate the hash and return None: a rebuild
+        happened in between and may already include the change. Raises on Redis errors."""
+        key = self._key(receiver)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hget(key, BUILT)
+        pipe.hincrby(key, sender, int(amount))
+        current, count = self._breaker.call(pipe.execute)
+        if generation is not None and current == generation and int(count) >= 0:
+            return int(count)
+        if current is not None:
+            self._breaker.call(self._redis.hdel, key, BUILT)
+        return None
+
+    def rebuild(self, receiver, load_counts, attempts=5):
+        """Replace the hash with ``load_counts()`` (MongoDB's counts) unless another writer
+        touches it meanwhile (WATCH); return the counts stored (or found already built), or None
+        when every attempt was interrupted. Raises on Redis errors."""
+        key = self._key(receiver)
+        for _ in range(attempts):
+            with self._redis.pipeline(transaction=True) as pipe:
+                try:
+                    self._breaker.call(pipe.watch, key)
+                    raw = self._breaker.call(pipe.hgetall, key)
+                    if BUILT in raw:
+                        return _counts(raw)
+                    counts = {k: int(v) for k, v in load_counts().items()}
+                    pipe.multi()
+                    pipe.delete(key)
+                    pipe.hset(key, mapping={BUILT: _new_generation(), **counts})
+                    self._breaker.call(pipe.execute)
+                    return counts
+                except redis.exceptions.WatchError:
+                    continue
+        return None
 
     def drop(self, receiver):
         self._breaker.call(self._redis.delete, self._key(receiver))
+
+
+def _counts(raw):
+    """``{sender: n}`` from a built hash, without the marker and empty counts."""
+    return {k: int(v) for k, v in raw.items() if k != BUILT and int(v) > 0}
+
+
+def _new_generation():
+    return secrets.token_hex(8)
 
 
 class WindowStore:
