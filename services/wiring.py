@@ -15,6 +15,7 @@ from services.content import ContentService
 from services.devices import DeviceService
 from services.friends import FriendService
 from services.inbox import Inbox
+from services.lovense.wiring import add_device_control
 from services.media import MediaLibrary
 from services.messages import MessageService
 from services.notify import Notifier
@@ -69,6 +70,7 @@ def build_services(settings, overrides):
         devices=DeviceService(store, media),
     )
     add_messaging(services, settings, overrides)
+    add_device_control(services, settings, overrides)
     return services
 
 
