@@ -7,19 +7,19 @@ import pytest
 from services.clients.lovense_api import LovenseApiClient
 from services.errors import Upstream, UpstreamTimeout
 from tests.fakes import lovense_cloud as paths
-from tests.fakes.lovense_fixtures import DEV_TOKEN, authority, cloud  # noqa: F401
+from tests.fakes.lovense_fixtures import DEV_TOKEN, authority_fixture, cloud_fixture  # noqa: F401
 from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse guard)
 
 
 @pytest.fixture
-def api(cloud, authority):  # noqa: F811
+def api(cloud, authority):
     client = LovenseApiClient(DEV_TOKEN, cloud.base_url, timeout=0.5,
                               ca_bundle=authority.ca_path)
     yield client
     client.close()
 
 
-def test_get_qr_code_sends_documented_fields(api, cloud):  # noqa: F811
+def test_get_qr_code_sends_documented_fields(api, cloud):
     assert api.get_qr_code("toy1", "Teddy", "ut") == {
         "qr": "https://test2.lovense.com/UploadFiles/qr/20220106/xxx.jpg", "code": "Ab12Cd"}
     assert cloud.received(paths.QR) == [
@@ -27,13 +27,13 @@ def test_get_qr_code_sends_documented_fields(api, cloud):  # noqa: F811
     assert cloud.requests[-1]["content_type"] == "application/json"
 
 
-def test_command_adds_token_and_uid(api, cloud):  # noqa: F811
+def test_command_adds_token_and_uid(api, cloud):
     body = {"command": "Preset", "name": "pulse", "timeSec": 9, "apiVer": 1}
     assert api.command("toy1", body)["code"] == 200
     assert cloud.received(paths.COMMAND) == [{"token": DEV_TOKEN, "uid": "toy1", **body}]
 
 
-def test_socket_token_and_url(api, cloud):  # noqa: F811
+def test_socket_token_and_url(api, cloud):
     assert api.socket_auth_token("toy1", "Teddy", "ut") == "auth-toy1"
     assert cloud.received(paths.SOCKET_TOKEN) == [
         {"token": DEV_TOKEN, "uid": "toy1", "uname": "Teddy", "utoken": "ut"}]
@@ -43,7 +43,7 @@ def test_socket_token_and_url(api, cloud):  # noqa: F811
         {"platform": "SmartToy", "authToken": "auth-toy1"}]
 
 
-def test_cam_token_is_form_encoded(api, cloud):  # noqa: F811
+def test_cam_token_is_form_encoded(api, cloud):
     assert api.cam_model_token("toy1", "Teddé") == {
         "mId": "toy1", "mToken": "95116bd2af44b753da2a1e4cd55cf965"}
     record = cloud.requests[-1]
@@ -64,7 +64,7 @@ def test_cam_token_is_form_encoded(api, cloud):  # noqa: F811
     (503, "Lovense server does not know this user (invalid user id)"),
     (507, "Lovense app is offline"),
 ])
-def test_server_error_codes(api, cloud, code, msg):  # noqa: F811
+def test_server_error_codes(api, cloud, code, msg):
     cloud.fail(paths.COMMAND, code)
     with pytest.raises(Upstream) as caught:
         api.command("toy1", {"command": "Function", "action": "Stop", "timeSec": 0})
@@ -77,14 +77,14 @@ def test_server_error_codes(api, cloud, code, msg):  # noqa: F811
     (402, "Lovense server rejected the model information"),
     (505, "Lovense server failed to issue the model token"),
 ])
-def test_cam_error_codes(api, cloud, code, msg):  # noqa: F811
+def test_cam_error_codes(api, cloud, code, msg):
     cloud.fail(paths.CAM_TOKEN, code)
     with pytest.raises(Upstream) as caught:
         api.cam_model_token("toy1", "Teddy")
     assert (caught.value.msg, caught.value.data) == (msg, {"lovense_code": code})
 
 
-def test_wrong_token_never_shows_in_errors_or_logs(cloud, authority, caplog):  # noqa: F811
+def test_wrong_token_never_shows_in_errors_or_logs(cloud, authority, caplog):
     secret = "SECRET-dev-token-42"
     client = LovenseApiClient(secret, cloud.base_url, timeout=0.5, ca_bundle=authority.ca_path)
     caplog.set_level(logging.DEBUG)
@@ -110,7 +110,7 @@ def test_wrong_token_never_shows_in_errors_or_logs(cloud, authority, caplog):  #
     assert secret not in caplog.text and "SECRET" not in caplog.text
 
 
-def test_timeout_unreachable_and_garbage(api, cloud):  # noqa: F811
+def test_timeout_unreachable_and_garbage(api, cloud):
     cloud.respond = lambda record: (502, b"Bad Gateway")
     with pytest.raises(Upstream) as caught:
         api.command("t", {"command": "GetToys"})
@@ -124,7 +124,7 @@ def test_timeout_unreachable_and_garbage(api, cloud):  # noqa: F811
     assert type(caught.value) is Upstream and caught.value.msg == "Lovense server is not reachable"
 
 
-def test_missing_token_sends_nothing(cloud, authority):  # noqa: F811
+def test_missing_token_sends_nothing(cloud, authority):
     client = LovenseApiClient("", cloud.base_url, timeout=0.5, ca_bundle=authority.ca_path)
     with pytest.raises(Upstream):
         client.command("t", {"command": "GetToys"})

@@ -11,7 +11,12 @@ import pytest
 from services.lovense.linking import utoken_for
 from services.notify import Notifier
 from tests.fakes import lovense_cloud as paths
-from tests.fakes.lovense_fixtures import DEV_TOKEN, authority, cloud, lan_app  # noqa: F401
+from tests.fakes.lovense_fixtures import (  # noqa: F401
+    DEV_TOKEN,
+    authority_fixture,
+    cloud_fixture,
+    lan_app_fixture,
+)
 from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse guard)
 from tests.fakes.tls import LAN_NAME
 from tests.support import Api
@@ -35,7 +40,7 @@ def notifier():
 
 
 @pytest.fixture
-def lovense_config(authority, cloud):  # noqa: F811
+def lovense_config(authority, cloud):
     return {"LOVENSE_DEVELOPER_TOKEN": DEV_TOKEN, "LOVENSE_API_BASE": cloud.base_url,
             "LOVENSE_CA_BUNDLE": str(authority.ca_path), "LOVENSE_TIMEOUT": 0.5,
             "LOVENSE_PLATFORM": "SmartToy", "LOVENSE_MIN_INTERVAL": 0, "SECRET_KEY": SECRET,
@@ -74,7 +79,7 @@ def lovense_doc(api, toy_id):
     return api.services.store.toys.by_id(ObjectId(toy_id)).get("lovense")
 
 
-def test_qr_then_callback_links_the_toy(api, owner, cloud, lan_app, notifier):  # noqa: F811
+def test_qr_then_callback_links_the_toy(api, owner, cloud, lan_app, notifier):
     data = api.ok("/lovense/qr", owner["token"], toy_id=owner["toy"])
     assert data == {"qr": "https://test2.lovense.com/UploadFiles/qr/20220106/xxx.jpg",
                     "code": "Ab12Cd"}
@@ -100,7 +105,7 @@ def test_qr_then_callback_links_the_toy(api, owner, cloud, lan_app, notifier):  
     assert len(notifier.sent) == count
 
 
-def test_callback_as_form_with_dotted_domain_and_int_ports(api, owner, lan_app):  # noqa: F811
+def test_callback_as_form_with_dotted_domain_and_int_ports(api, owner, lan_app):
     body = callback_body(owner["toy"], lan_app.port, domain="127.0.0.1.lovense.club")
     body["toys"] = '{"t1": {"id": "t1", "name": "lush", "status": 0}}'
     status, answer = api.post("/lovense/callback", form=True, **body)
@@ -120,7 +125,7 @@ def test_callback_as_form_with_dotted_domain_and_int_ports(api, owner, lan_app):
     {"utoken": "forged"}, {"utoken": ""}, {"utoken": None},
     {"utoken": utoken_for("another-secret", "x")}, {"uid": "not-an-id"},
 ])
-def test_forged_callback_is_refused_and_stores_nothing(api, owner, lan_app, notifier,  # noqa: F811
+def test_forged_callback_is_refused_and_stores_nothing(api, owner, lan_app, notifier,
                                                        change):
     body = {k: v for k, v in callback_body(owner["toy"], lan_app.port, **change).items()
             if v is not None}
@@ -129,7 +134,7 @@ def test_forged_callback_is_refused_and_stores_nothing(api, owner, lan_app, noti
     assert lovense_doc(api, owner["toy"]) is None and notifier.sent == []
 
 
-def test_utoken_of_another_toy_is_refused(api, owner, lan_app):  # noqa: F811
+def test_utoken_of_another_toy_is_refused(api, owner, lan_app):
     _, other_token = api.user()
     other_toy, _ = api.toy(other_token)
     body = callback_body(owner["toy"], lan_app.port, utoken=utoken_for(SECRET, other_toy))
@@ -155,7 +160,7 @@ DOC_COMMANDS = [
 ]
 
 
-def test_documented_commands_arrive_exactly_over_lan(api, owner, lan_app, cloud):  # noqa: F811
+def test_documented_commands_arrive_exactly_over_lan(api, owner, lan_app, cloud):
     link(api, owner, lan_app.port)
     for command in DOC_COMMANDS:
         data = api.ok("/toy_control", owner["token"], toy_id=owner["toy"], **command)
@@ -165,7 +170,7 @@ def test_documented_commands_arrive_exactly_over_lan(api, owner, lan_app, cloud)
     assert cloud.requests == []
 
 
-def test_get_toys_comes_back_as_objects(api, owner, lan_app):  # noqa: F811
+def test_get_toys_comes_back_as_objects(api, owner, lan_app):
     link(api, owner, lan_app.port)
     data = api.ok("/toy_control", owner["token"], toy_id=owner["toy"], command="GetToys")
     toys = data["result"]["data"]["toys"]
@@ -173,7 +178,7 @@ def test_get_toys_comes_back_as_objects(api, owner, lan_app):  # noqa: F811
     assert lan_app.bodies == [{"command": "GetToys"}]
 
 
-def test_form_fields_are_typed_before_sending(api, owner, lan_app):  # noqa: F811
+def test_form_fields_are_typed_before_sending(api, owner, lan_app):
     link(api, owner, lan_app.port)
     status, answer = api.post("/toy_control", owner["token"], form=True, toy_id=owner["toy"],
                               command="Function", action="Vibrate:5", timeSec="10")
@@ -201,7 +206,7 @@ def test_form_fields_are_typed_before_sending(api, owner, lan_app):  # noqa: F81
       "apiVer": 1}, "apiVer"),
     ({"command": "Reboot"}, "command"),
 ])
-def test_invalid_commands_send_nothing(api, owner, lan_app, cloud, command, field):  # noqa: F811
+def test_invalid_commands_send_nothing(api, owner, lan_app, cloud, command, field):
     link(api, owner, lan_app.port)
     status, answer = api.post("/toy_control", owner["token"], toy_id=owner["toy"], **command)
     assert (status, answer["code"]) == (400, 400)
@@ -213,7 +218,7 @@ FUNCTION = {"command": "Function", "action": "Vibrate:16", "timeSec": 20, "apiVe
 
 
 @pytest.mark.parametrize("outage", ["vanish", "drop", "hang"])
-def test_lan_outage_falls_back_to_the_server(api, owner, lan_app, cloud, outage):  # noqa: F811
+def test_lan_outage_falls_back_to_the_server(api, owner, lan_app, cloud, outage):
     link(api, owner, lan_app.port)
     getattr(lan_app, outage)()
     data = api.ok("/toy_control", owner["token"], toy_id=owner["toy"], **FUNCTION)
@@ -223,7 +228,7 @@ def test_lan_outage_falls_back_to_the_server(api, owner, lan_app, cloud, outage)
                                               **FUNCTION}]
 
 
-def test_lan_outage_without_a_server_route_is_reported(api, owner, lan_app, cloud):  # noqa: F811
+def test_lan_outage_without_a_server_route_is_reported(api, owner, lan_app, cloud):
     link(api, owner, lan_app.port)
     lan_app.hang(3)
     status, answer = api.post("/toy_control", owner["token"], toy_id=owner["toy"],
@@ -238,7 +243,7 @@ def test_lan_outage_without_a_server_route_is_reported(api, owner, lan_app, clou
 
 @pytest.mark.parametrize("code,msg", [(402, "toy not connected"), (401, "toy not found"),
                                       (403, "toy doesn't support this command")])
-def test_lan_error_codes_are_502_without_fallback(api, owner, lan_app, cloud, code,  # noqa: F811
+def test_lan_error_codes_are_502_without_fallback(api, owner, lan_app, cloud, code,
                                                   msg):
     link(api, owner, lan_app.port)
     lan_app.fail_with(code)
@@ -251,19 +256,19 @@ def test_lan_error_codes_are_502_without_fallback(api, owner, lan_app, cloud, co
 @pytest.mark.parametrize("code,msg", [(507, "Lovense app is offline"),
                                       (503, "Lovense server does not know this user "
                                             "(invalid user id)")])
-def test_server_error_codes(api, owner, cloud, code, msg):  # noqa: F811
+def test_server_error_codes(api, owner, cloud, code, msg):
     cloud.fail(paths.COMMAND, code)
     status, answer = api.post("/toy_control", owner["token"], toy_id=owner["toy"], **FUNCTION)
     assert (status, answer["msg"], answer["data"]) == (502, msg, {"lovense_code": code})
 
 
-def test_server_timeout_is_504(api, owner, cloud):  # noqa: F811
+def test_server_timeout_is_504(api, owner, cloud):
     cloud.hang(3)
     status, answer = api.post("/toy_control", owner["token"], toy_id=owner["toy"], **FUNCTION)
     assert (status, answer["code"]) == (504, 504)
 
 
-def test_unlinked_toy_uses_the_server_or_says_how_to_link(api, owner, cloud):  # noqa: F811
+def test_unlinked_toy_uses_the_server_or_says_how_to_link(api, owner, cloud):
     data = api.ok("/toy_control", owner["token"], toy_id=owner["toy"], **FUNCTION)
     assert data["transport"] == "server"
     status, answer = api.post("/toy_control", owner["token"], toy_id=owner["toy"],
@@ -273,7 +278,7 @@ def test_unlinked_toy_uses_the_server_or_says_how_to_link(api, owner, cloud):  #
 
 @pytest.mark.parametrize("config", [{"LOVENSE_LAN_ENABLED": False},
                                     {"LOVENSE_LAN_FRESH_SECONDS": -1}])
-def test_lan_disabled_or_stale_goes_to_the_server(make_app, lovense_config, lan_app,  # noqa: F811
+def test_lan_disabled_or_stale_goes_to_the_server(make_app, lovense_config, lan_app,
                                                   cloud, config):
     api = Api(make_app({**lovense_config, **config}))
     user_id, token = api.user()
@@ -283,7 +288,7 @@ def test_lan_disabled_or_stale_goes_to_the_server(make_app, lovense_config, lan_
     assert data["transport"] == "server" and lan_app.requests == []
 
 
-def test_public_or_link_local_domain_is_never_used(api, owner, lan_app, cloud):  # noqa: F811
+def test_public_or_link_local_domain_is_never_used(api, owner, lan_app, cloud):
     body = callback_body(owner["toy"], lan_app.port, domain="169-254-169-254.lovense.club")
     assert api.post("/lovense/callback", **body)[0] == 200
     data = api.ok("/toy_control", owner["token"], toy_id=owner["toy"], **FUNCTION)
@@ -296,7 +301,7 @@ ENDPOINTS = [("/lovense/qr", {}), ("/toy_control", {"command": "GetToys"}),
 
 
 @pytest.mark.parametrize("path,extra", ENDPOINTS)
-def test_only_the_owner_controls_the_toy(api, owner, lan_app, cloud, path, extra):  # noqa: F811
+def test_only_the_owner_controls_the_toy(api, owner, lan_app, cloud, path, extra):
     link(api, owner, lan_app.port)
     _, stranger = api.user()
     assert api.post(path, stranger, toy_id=owner["toy"], **extra)[0] == 403
@@ -306,7 +311,7 @@ def test_only_the_owner_controls_the_toy(api, owner, lan_app, cloud, path, extra
     assert lan_app.requests == [] and cloud.requests == []
 
 
-def test_cam_token_is_requested_form_encoded(api, owner, cloud):  # noqa: F811
+def test_cam_token_is_requested_form_encoded(api, owner, cloud):
     data = api.ok("/lovense/cam/token", owner["token"], toy_id=owner["toy"])
     token = "95116bd2af44b753da2a1e4cd55cf965"
     assert data == {"mId": owner["toy"], "mToken": token,
@@ -318,7 +323,7 @@ def test_cam_token_is_requested_form_encoded(api, owner, cloud):  # noqa: F811
                               "mInfo": f'{{"mId": "{owner["toy"]}", "mName": "Lily"}}'}
 
 
-def test_tip_levels_and_tips(api, owner, lan_app):  # noqa: F811
+def test_tip_levels_and_tips(api, owner, lan_app):
     link(api, owner, lan_app.port)
     assert api.ok("/lovense/tip_levels", owner["token"], toy_id=owner["toy"])["default"] is True
     levels = [{"min": "1", "max": "9", "time": "2", "vLevel": 5, "rLevel": 0},
@@ -338,7 +343,7 @@ def test_tip_levels_and_tips(api, owner, lan_app):  # noqa: F811
         "amount is required")
 
 
-def test_unbinding_forgets_the_link(api, owner, lan_app):  # noqa: F811
+def test_unbinding_forgets_the_link(api, owner, lan_app):
     link(api, owner, lan_app.port)
     api.ok("/unbind_toy", owner["token"], toy_id=owner["toy"])
     assert api.post("/toy_control", owner["token"], toy_id=owner["toy"], **FUNCTION)[0] == 404
@@ -346,7 +351,7 @@ def test_unbinding_forgets_the_link(api, owner, lan_app):  # noqa: F811
     assert lan_app.requests == []
 
 
-def test_developer_token_never_leaks(api, owner, lan_app, cloud, caplog):  # noqa: F811
+def test_developer_token_never_leaks(api, owner, lan_app, cloud, caplog):
     caplog.set_level(logging.DEBUG)
     texts = []
     link(api, owner, lan_app.port)

@@ -12,13 +12,13 @@ from services.clients.lovense_lan import (
 )
 from services.errors import InvalidInput, Upstream, UpstreamTimeout
 from tests.fakes import netguard
-from tests.fakes.lovense_fixtures import authority, lan_app  # noqa: F401
+from tests.fakes.lovense_fixtures import authority_fixture, lan_app_fixture  # noqa: F401
 from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse guard)
 from tests.fakes.tls import LAN_NAME
 
 
 @pytest.fixture
-def client(authority):  # noqa: F811
+def client(authority):
     lan = LovenseLanClient("SmartToy", timeout=0.5, ca_bundle=authority.ca_path)
     yield lan
     lan.close()
@@ -53,7 +53,7 @@ def test_ports_from_strings_or_ints():
             parse_port(bad)
 
 
-def test_command_reaches_the_app_with_platform_header_sni_and_host(client, lan_app):  # noqa: F811
+def test_command_reaches_the_app_with_platform_header_sni_and_host(client, lan_app):
     body = {"command": "Function", "action": "Vibrate:16", "timeSec": 20, "apiVer": 1}
     answer = client.command(LAN_NAME, str(lan_app.port), body)
     assert answer == {"code": 200, "type": "ok"}
@@ -65,12 +65,12 @@ def test_command_reaches_the_app_with_platform_header_sni_and_host(client, lan_a
     assert lan_app.server_names[-1] == LAN_NAME
 
 
-def test_dotted_domain_is_verified_against_the_dashed_name(client, lan_app):  # noqa: F811
+def test_dotted_domain_is_verified_against_the_dashed_name(client, lan_app):
     client.command("127.0.0.1.lovense.club", lan_app.port, {"command": "GetToyName"})
     assert lan_app.server_names[-1] == LAN_NAME
 
 
-def test_certificate_for_another_name_is_refused(authority):  # noqa: F811
+def test_certificate_for_another_name_is_refused(authority):
     from tests.fakes.https import RecordingHttpsServer
 
     class WrongName(RecordingHttpsServer):
@@ -88,7 +88,7 @@ def test_certificate_for_another_name_is_refused(authority):  # noqa: F811
         fake.close()
 
 
-def test_untrusted_ca_is_refused(lan_app):  # noqa: F811
+def test_untrusted_ca_is_refused(lan_app):
     lan = LovenseLanClient("SmartToy", timeout=0.5)
     try:
         with pytest.raises(LanUnreachable):
@@ -106,7 +106,7 @@ def test_untrusted_ca_is_refused(lan_app):  # noqa: F811
     (404, "Lovense app rejected a parameter (invalid parameter)"),
     (506, "Lovense app server error, restart Lovense Remote/Connect"),
 ])
-def test_documented_error_codes(client, lan_app, code, msg):  # noqa: F811
+def test_documented_error_codes(client, lan_app, code, msg):
     lan_app.fail_with(code)
     with pytest.raises(Upstream) as caught:
         client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})
@@ -115,19 +115,19 @@ def test_documented_error_codes(client, lan_app, code, msg):  # noqa: F811
     assert caught.value.data == {"lovense_code": code}
 
 
-def test_get_toys_answer_is_returned_raw(client, lan_app):  # noqa: F811
+def test_get_toys_answer_is_returned_raw(client, lan_app):
     answer = client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})
     assert isinstance(answer["data"]["toys"], str)
 
 
-def test_hang_is_a_timeout(client, lan_app):  # noqa: F811
+def test_hang_is_a_timeout(client, lan_app):
     lan_app.hang(3)
     with pytest.raises(UpstreamTimeout) as caught:
         client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})
     assert caught.value.status == 504
 
 
-def test_dropped_connection_and_vanished_app_are_unreachable(client, lan_app):  # noqa: F811
+def test_dropped_connection_and_vanished_app_are_unreachable(client, lan_app):
     lan_app.drop()
     with pytest.raises(LanUnreachable):
         client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})
@@ -136,7 +136,7 @@ def test_dropped_connection_and_vanished_app_are_unreachable(client, lan_app):  
         client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})
 
 
-def test_unreadable_answer(client, lan_app):  # noqa: F811
+def test_unreadable_answer(client, lan_app):
     lan_app.respond = lambda record: (200, b"<html>no</html>")
     with pytest.raises(Upstream) as caught:
         client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})

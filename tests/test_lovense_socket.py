@@ -13,7 +13,7 @@ from services.clients.lovense_socket import (
     parse_socket_packet,
 )
 from services.errors import Upstream
-from tests.fakes.lovense_fixtures import socket_server  # noqa: F401
+from tests.fakes.lovense_fixtures import socket_server_fixture  # noqa: F401
 from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse guard)
 
 
@@ -49,7 +49,7 @@ class Recorder:
 
 
 @pytest.fixture
-def connect(socket_server):  # noqa: F811
+def connect(socket_server):
     clients = []
 
     def make(url=None, **options):
@@ -84,7 +84,7 @@ def test_engine_url_and_packets():
         engine_url("ftp://h/")
 
 
-def test_handshake_qrcode_and_command(connect, socket_server):  # noqa: F811
+def test_handshake_qrcode_and_command(connect, socket_server):
     client, recorder = connect()
     assert client.wait_connected(3)
     assert socket_server.handshakes[0] == "/developer.io/?EIO=3&transport=websocket&ntoken=abc"
@@ -100,7 +100,7 @@ def test_handshake_qrcode_and_command(connect, socket_server):  # noqa: F811
     assert recorder.states[0] == "connected"
 
 
-def test_pings_on_the_server_interval_keep_the_session(connect, socket_server):  # noqa: F811
+def test_pings_on_the_server_interval_keep_the_session(connect, socket_server):
     client, recorder = connect()
     assert client.wait_connected(3)
     assert wait_for(lambda: len(socket_server.pings) >= 3, 3)
@@ -109,7 +109,7 @@ def test_pings_on_the_server_interval_keep_the_session(connect, socket_server): 
     assert client.connected and len(socket_server.handshakes) == 1
 
 
-def test_missing_pongs_reconnect(connect, socket_server):  # noqa: F811
+def test_missing_pongs_reconnect(connect, socket_server):
     client, recorder = connect()
     assert client.wait_connected(3)
     socket_server.mute_pongs()
@@ -118,7 +118,7 @@ def test_missing_pongs_reconnect(connect, socket_server):  # noqa: F811
     assert wait_for(lambda: client.connected, 3)
 
 
-def test_dropped_connection_reconnects_and_delivers_again(connect, socket_server):  # noqa: F811
+def test_dropped_connection_reconnects_and_delivers_again(connect, socket_server):
     client, recorder = connect()
     assert client.wait_connected(3)
     socket_server.drop_all()
@@ -128,7 +128,7 @@ def test_dropped_connection_reconnects_and_delivers_again(connect, socket_server
     assert recorder.states.count("connected") >= 2
 
 
-def test_namespace_from_the_url(connect, socket_server):  # noqa: F811
+def test_namespace_from_the_url(connect, socket_server):
     client, recorder = connect(f"{socket_server.url}/lovense?ntoken=t1")
     assert client.wait_connected(3)
     assert ("connect", "/lovense?ntoken=t1,") in socket_server.events
@@ -136,7 +136,7 @@ def test_namespace_from_the_url(connect, socket_server):  # noqa: F811
     assert recorder.next_event("basicapi_get_qrcode_tc")["data"]["ackId"] == "n1"
 
 
-def test_gives_up_after_bounded_attempts(connect, socket_server):  # noqa: F811
+def test_gives_up_after_bounded_attempts(connect, socket_server):
     socket_server.close()
     client, recorder = connect(max_attempts=2, backoff=(0.01, 0.02))
     assert wait_for(lambda: recorder.states == ["closed"], 3)
@@ -144,7 +144,7 @@ def test_gives_up_after_bounded_attempts(connect, socket_server):  # noqa: F811
         client.emit("basicapi_send_toy_command_ts", {"command": "GetToys"})
 
 
-def test_wrong_engine_path_is_refused(connect, socket_server):  # noqa: F811
+def test_wrong_engine_path_is_refused(connect, socket_server):
     client = SocketIo2Client(socket_server.url, "/socket.io", timeout=1, max_attempts=0)
     client.start()
     assert not client.wait_connected(0.5)
