@@ -27,6 +27,15 @@ def is_stop(command):
         (command.get("command") == "PatternV2" and command.get("type") == "Stop")
 
 
+def known_toys(command, info):
+    """GetToys / GetToyName answered from stored device info, in the LAN answer's shape."""
+    toys = info.get("toys") or {}
+    if command["command"] == "GetToyName":
+        return {"code": 200, "data": [t.get("name") for t in toys.values()], "type": "OK"}
+    return {"code": 200, "type": "OK", "data": {
+        "toys": toys, "platform": info.get("platform"), "appType": info.get("appType")}}
+
+
 class DeviceControl:
     def __init__(self, toys, links, clients, sessions, notifier, pacer, *, secret,
                  lan_enabled=True, fresh_seconds=600, clock=time.time):
@@ -84,6 +93,9 @@ class DeviceControl:
         if command["command"] in SERVER_COMMANDS and self._api.configured:
             return {"transport": "server", "result": self._api.command(toy.id, command)}
         if self._sessions.connected(toy.id) is not None:
+            if command["command"] in ("GetToys", "GetToyName"):
+                # The socket API has no answers: the toys are the last device info it pushed.
+                return {"transport": "socket", "result": known_toys(command, info)}
             self._sessions.send(toy.id, command)
             return {"transport": "socket", "result": {"sent": True}}
         if lan_error is not None:

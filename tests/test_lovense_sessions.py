@@ -1,5 +1,6 @@
 """/lovense/socket/start end to end (cloud fake → Socket.IO 2 fake), socket transport, pacing."""
 
+import socket
 import time
 from types import SimpleNamespace
 
@@ -22,6 +23,11 @@ from tests.fakes.lovense_fixtures import (  # noqa: F401
 from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse guard)
 from tests.support import Api
 from tests.test_lovense_http import SECRET, RecordingNotifier
+
+
+def closed_port():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        return listener.getsockname()[1]
 
 
 def wait_for(predicate, seconds=3.0):
@@ -77,8 +83,8 @@ def test_socket_start_returns_the_qr_and_keeps_device_info(setup, cloud, socket_
 
     socket_server.push("basicapi_update_app_status_tc", {"status": 1})
     socket_server.push("basicapi_update_device_info_tc", {
-        "deviceCode": "dev1", "online": True, "domain": "192.168.1.44.lovense.club",
-        "httpsPort": 30010, "wssPort": 30110, "appVersion": "1.3.7", "platform": "android",
+        "deviceCode": "dev1", "online": True, "domain": "127.0.0.1.lovense.club",
+        "httpsPort": closed_port(), "wssPort": 30110, "appVersion": "1.3.7", "platform": "android",
         "appType": "remote", "toyList": [{"id": "t1", "name": "Lush 3", "toyType": "lush",
                                           "nickname": "My Lush", "hVersion": "3",
                                           "fVersion": 300, "battery": 100, "connected": True}]})
@@ -88,7 +94,12 @@ def test_socket_start_returns_the_qr_and_keeps_device_info(setup, cloud, socket_
         return toys.by_id(ObjectId(s.toy)).get("lovense") or {}
 
     assert wait_for(lambda: info().get("deviceCode") == "dev1" and info().get("app_status") == 1)
-    assert info()["toys"]["t1"]["battery"] == 100 and info()["httpsPort"] == 30010
+    assert info()["toys"]["t1"]["battery"] == 100 and info()["domain"] == "127.0.0.1.lovense.club"
+    # The pushed LAN address refuses connections: GetToyName falls back to the socket session,
+    # which answers from the device info it keeps (the socket API itself has no answers).
+    names = s.api.ok("/toy_control", s.token, toy_id=s.toy, command="GetToyName")
+    assert names == {"transport": "socket", "result": {"code": 200, "data": ["Lush 3"],
+                                                       "type": "OK"}}
     events = [(e, d) for e, d, to in s.notifier.sent if e == "lovense" and to == s.user]
     assert {"app_status", "deviceCode"} <= {k for _, d in events for k in d}
 
