@@ -1,0 +1,108 @@
+"""Two real server processes (``python app.py``, gevent) sharing one MongoDB (mongoeco on
+loopback) and the real Redis: an upload on B reaches a Socket.IO client and a plain-WebSocket
+client connected to A (Socket.IO message queue and the /ws relay both travel over Redis)."""
+
+import json
+import queue
+import time
+import uuid
+
+import pytest
+import requests
+import socketio
+import websocket
+
+from app import create_app
+from tests.conftest import TEST_REDIS_URL
+from tests.messaging import make_samples
+from tests.server_process import ServerProcess
+
+DEADLINE = 10.0
+
+
+@pytest.fixture
+def cluster(real_redis, wire_mongo_uri, tmp_path, redis_prefix, redis_client):
+    """Servers A and B, plus an in-test app on the same database (to license a device)."""
+    if real_redis is None:
+        pytest.skip("needs the real Redis server")
+    env = {"MONGO_URI": wire_mongo_uri, "MONGO_DB": f"t{uuid.uuid4().hex[:10]}",
+           "REDIS_URL": TEST_REDIS_URL, "REDIS_PREFIX": redis_prefix,
+           "DATA_DIR": tmp_path / "data", "MEDIA_DIR": tmp_path / "media",
+           "SPEECH_TTS": "fake", "RATE_LIMIT": "0", "SECRET_KEY": "two-process-test-secret",
+           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    servers = [ServerProcess(env, log_path=tmp_path / f"{name}.log") for name in "ab"]
+    try:
+        for server in servers:
+            server.start(timeout=30)
+        local = create_app({"MONGO_URI": wire_mongo_uri, "MONGO_DB": env["MONGO_DB"],
+                            "REDIS_URL": None, "REDIS_PREFIX": redis_prefix,
+                            "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING",
+                            "MEDIA_DIR": str(tmp_path / "media"), "ASYNC_MODE": "threading"},
+                           redis=redis_client)
+        yield servers[0], servers[1], local.extensions["smarttoy"]
+        local.extensions["smarttoy"].store.mongo_client.close()
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def ok(server, path, token=None, **fields):
+    status, body = server.post(path, token, **fields)
+    assert status == 200 and body["code"] == 0, (path, status, body)
+    return body["data"]
+
+
+def wait_for_subscribers(channel, count=1, timeout=DEADLINE):
+    """Until ``channel`` has ``count`` Redis subscribers (a server's listener is ready)."""
+    client = __import__("redis").Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if client.pubsub_numsub(channel)[0][1] >= count:
+                return
+            time.sleep(0.05)
+        pytest.fail(f"no subscriber on {channel}")
+    finally:
+        client.close()
+
+
+def test_upload_on_b_reaches_clients_of_a(cluster, redis_prefix, tmp_path):
+    a, b, local = cluster
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    amr = make_samples(samples)["amr-nb.amr"]
+    ok(b, "/reg", username="dad", password="secret123", nickname="Dad", gender="2")
+    token = ok(b, "/login", username="dad", password="secret123")["token"]
+    key = local.devices.create(1)[0]
+    ok(b, "/bind_toy", token, toy_name="Teddy", baby_name="Lily", remark="Dad", device_key=key)
+    toy = requests.post(f"{a.url}/open_toy", data={"device_key": key}, timeout=10).json()
+
+    received = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("chat", lambda data: received.put(("socketio", data)))
+    ws = None
+    try:
+        client.connect(a.url, auth={"token": toy["token"]}, wait_timeout=DEADLINE,
+                       transports=["websocket"])
+        ws = websocket.create_connection(f"ws://127.0.0.1:{a.port}/ws?token={toy['token']}",
+                                         timeout=DEADLINE)
+        wait_for_subscribers(f"{redis_prefix}socketio")
+        wait_for_subscribers(f"{redis_prefix}ws")
+        response = requests.post(f"{b.url}/app_uploader",
+                                 headers={"Authorization": f"Bearer {token}"},
+                                 data={"to_user": toy["toy_id"]},
+                                 files={"reco_file": ("voice.amr", amr)}, timeout=DEADLINE)
+        assert response.status_code == 200, response.text
+        filename = response.json()["data"]["filename"]
+        via, event = received.get(timeout=DEADLINE)
+        assert via == "socketio" and event["chat"] == filename
+        assert event["from_user"] != toy["toy_id"] and event["unread"] == 1
+        frame = json.loads(ws.recv())
+        assert frame["event"] == "chat" and frame["data"]["chat"] == filename
+    finally:
+        if ws is not None:
+            ws.close()
+        client.disconnect()
+    items = requests.post(f"{a.url}/recv_msg", headers={"Authorization": f"Bearer {toy['token']}"},
+                          timeout=DEADLINE).json()
+    assert [item["message"] for item in items][1:] == [filename]
