@@ -112,6 +112,9 @@ def test_callback_as_form_with_dotted_domain_and_int_ports(api, owner, lan_app):
     assert (status, answer["code"]) == (200, 0)
     assert lovense_doc(api, owner["toy"])["toys"] == {
         "t1": {"id": "t1", "name": "lush", "status": 0}}
+    body["toys"] = {"t2": {"id": "t2", "status": {"$gt": 1}, "name": {"x": 1}}}
+    assert api.post("/lovense/callback", **body)[0] == 200
+    assert lovense_doc(api, owner["toy"])["toys"] == {"t2": {"id": "t2"}}
     status, _ = api.post("/lovense/callback", **callback_body(owner["toy"], lan_app.port,
                                                               httpsPort=lan_app.port))
     assert status == 200 and lovense_doc(api, owner["toy"])["httpsPort"] == lan_app.port

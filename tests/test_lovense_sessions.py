@@ -125,6 +125,9 @@ def test_socket_refusals(setup, cloud, socket_server):
     socket_server.close()
     status, answer = s.api.post("/lovense/socket/start", s.token, toy_id=s.toy)
     assert status == 504
+    cloud.socket_io_url = "ftp://127.0.0.1/"
+    status, answer = s.api.post("/lovense/socket/start", s.token, toy_id=s.toy)
+    assert (status, answer["msg"]) == (502, "Lovense server sent an unusable socket URL")
 
 
 def test_pacer_spaces_commands_and_lets_stop_through():

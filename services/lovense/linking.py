@@ -58,9 +58,12 @@ def _toys(raw):
     toys = {}
     for key, toy in list(raw.items())[:MAX_TOYS]:
         if isinstance(toy, dict):
-            toys[_short(key)] = {field: _short(toy.get(field)) if field != "status"
-                                 else toy.get("status") for field in
-                                 ("id", "name", "nickName", "status") if field in toy}
+            entry = {f: _short(toy[f]) for f in ("id", "name", "nickName")
+                     if _short(toy.get(f)) is not None}
+            status = toy.get("status")
+            if isinstance(status, (int, str)) and not isinstance(status, bool):
+                entry["status"] = status
+            toys[_short(key)] = entry
     return toys
 
 

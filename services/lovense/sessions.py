@@ -51,10 +51,13 @@ class SocketSessions:
         auth = self._api.socket_auth_token(toy_id, uname, utoken)
         where = self._api.socket_url(self._platform, auth)
         session = _Session()
-        session.client = self._connect(
-            where["socketIoUrl"], where["socketIoPath"],
-            lambda event, data: self._on_event(toy_id, owner_id, session, event, data),
-            lambda state: log.info("Lovense socket for toy %s: %s", toy_id, state))
+        try:
+            session.client = self._connect(
+                where["socketIoUrl"], where["socketIoPath"],
+                lambda event, data: self._on_event(toy_id, owner_id, session, event, data),
+                lambda state: log.info("Lovense socket for toy %s: %s", toy_id, state))
+        except ValueError:
+            raise Upstream("Lovense server sent an unusable socket URL") from None
         with self._lock:
             self._sessions[toy_id] = session
         if not session.client.wait_connected(self._timeout):
