@@ -136,6 +136,15 @@ def test_dropped_connection_and_vanished_app_are_unreachable(client, lan_app):
         client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})
 
 
+def test_success_told_by_type_alone(client, lan_app):
+    lan_app.respond = lambda record: (200, {"type": "OK"})
+    assert client.command(LAN_NAME, lan_app.port, {"command": "GetToys"}) == {"type": "OK"}
+    lan_app.respond = lambda record: (200, {"code": "402", "type": "error"})
+    with pytest.raises(Upstream) as caught:
+        client.command(LAN_NAME, lan_app.port, {"command": "GetToys"})
+    assert caught.value.data == {"lovense_code": 402}
+
+
 def test_unreadable_answer(client, lan_app):
     lan_app.respond = lambda record: (200, b"<html>no</html>")
     with pytest.raises(Upstream) as caught:

@@ -120,6 +120,8 @@ def _check(path, response, success, source):
     except (UnicodeDecodeError, ValueError):
         payload = None
     code = result_code(payload)
+    if code is None and isinstance(payload, dict) and payload.get("result") is True:
+        return payload
     if code is None:
         log.warning("Lovense API %s answered HTTP %s without a result code", path, response.status)
         raise Upstream("Lovense server sent an unreadable answer",

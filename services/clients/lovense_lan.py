@@ -133,6 +133,8 @@ def check_lan_answer(status, raw):
     except (UnicodeDecodeError, ValueError):
         payload = None
     code = result_code(payload)
+    if code is None and isinstance(payload, dict) and str(payload.get("type", "")).lower() == "ok":
+        return payload  # success is also told by type "OK"/"ok" (LOVENSE.md: compare caseless)
     if code is None:
         log.warning("Lovense LAN answered HTTP %s without a result code", status)
         raise Upstream("Lovense app sent an unreadable answer", data={"http_status": status})
