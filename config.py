@@ -74,6 +74,8 @@ class Config:
             "LOVENSE_TIMEOUT": _float("LOVENSE_TIMEOUT", 5),
             "LOVENSE_CA_BUNDLE": _env("LOVENSE_CA_BUNDLE"),
             "LOVENSE_LAN_FRESH_SECONDS": _float("LOVENSE_LAN_FRESH_SECONDS", 600),
+            "LOVENSE_MIN_INTERVAL": _float("LOVENSE_MIN_INTERVAL", 0.2),
+            "LOVENSE_MAX_WAIT": _float("LOVENSE_MAX_WAIT", 2.0),
         }
 
 

@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from app import create_app
+from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse: nothing leaves loopback)
 from tests.support import Api
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
