@@ -66,5 +66,5 @@ class Inbox:
 
     def _mark_read(self, receiver, sender, message_ids):
         generation = self._unread.generation(receiver)
-        count = self._store.messages.mark_read(message_ids)
+        count = self._store.messages.mark_read(receiver, message_ids)
         self._unread.read(receiver, sender, count, generation)

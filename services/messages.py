@@ -113,11 +113,12 @@ class MessageService:
         before = fields.number(body, "before")
         limit = fields.integer(body, "limit", default=50, minimum=1, maximum=200)
         page = self._store.messages.page(chat_id, before, limit)
-        self.mark_chat_read(chat_id, caller.id, from_user)
+        if from_user != caller.id:
+            self.mark_read_from(caller.id, from_user)
         return [message_public(m) for m in page]
 
-    def mark_chat_read(self, chat_id, receiver, sender):
-        """Mark ``sender``'s messages to ``receiver`` in ``chat_id`` read and uncount them."""
+    def mark_read_from(self, receiver, sender):
+        """Mark every unread message of ``sender`` to ``receiver`` read and uncount them."""
         generation = self._unread.generation(receiver)
-        count = self._store.messages.mark_chat_read(chat_id, receiver, sender)
+        count = self._store.messages.mark_sender_read(receiver, sender)
         self._unread.read(receiver, sender, count, generation)

@@ -57,8 +57,8 @@ def concurrent_traffic(api, parent_id, toys, during=None):
         rng = random.Random(7)
         parent = Caller(parent_id, "app", "")
         while not done.is_set():
-            toy_id, chat_id = rng.choice(toys)
-            messages.mark_chat_read(chat_id, parent.id, toy_id)
+            toy_id, _ = rng.choice(toys)
+            messages.mark_read_from(parent.id, toy_id)
             api.services.unread.counts(parent_id)
             if during is not None:
                 during()

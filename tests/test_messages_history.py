@@ -132,3 +132,26 @@ def test_recv_msg_failure_of_speech_loses_nothing(api, family):
     assert (status, body["code"]) == (502, 502)
     assert unread_in_mongo(api, family.toy_id) == {family.parent_id: 2}
     assert api.services.unread.counts(family.toy_id) == {family.parent_id: 2}
+
+
+def test_paging_skips_gaps_and_accepts_any_time(api, family):
+    parent = family.parent_caller()
+    names = []
+    for _ in range(30):
+        names += send(api, parent, family.toy_id, 2)
+        api.services.store.messages._next_seq(family.chat_id)  # a number whose insert failed
+    page = api.ok("/chat_list", family.parent, chat_id=family.chat_id, limit=25)
+    assert [m["message"] for m in page] == names[-25:]
+    middle = (page[0]["create_time"] + page[1]["create_time"]) / 2
+    older = api.ok("/chat_list", family.parent, chat_id=family.chat_id, before=middle, limit=40)
+    assert [m["message"] for m in older] == names[-25 - 40 + 1:-25 + 1]
+
+
+def test_history_queries_never_touch_read_messages(api, family):
+    """The hot queries are lookups on keys that read history does not carry."""
+    send(api, family.parent_caller(), family.toy_id, 5)
+    api.ok("/chat_list", family.toy, chat_id=family.chat_id)
+    messages = api.services.store.db["messages"]
+    assert messages.count_documents({"unread_key": {"$exists": True}}) == 0
+    assert messages.count_documents({"unread_to": {"$exists": True}}) == 0
+    assert sorted(m["seq"] for m in messages.find()) == [1, 2, 3, 4, 5]

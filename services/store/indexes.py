@@ -20,7 +20,11 @@ INDEXES = {
     "chats": [{"keys": [("user_list", ASCENDING)]}],
     "messages": [
         {"keys": [("chat_id", ASCENDING), ("create_time", DESCENDING)]},
-        {"keys": [("to_user", ASCENDING), ("read", ASCENDING), ("from_user", ASCENDING)]},
+        # "<chat_id>:<seq>": the latest page is a lookup of its last keys (services/store/messages)
+        {"keys": [("chat_seq", ASCENDING)]},
+        # Present only while unread: unread lookups and counts never touch read history.
+        {"keys": [("unread_key", ASCENDING)], "sparse": True},
+        {"keys": [("unread_to", ASCENDING)], "sparse": True},
         # "<from_user>:<msg_id>" when the client sent a msg_id: retried uploads store one message.
         {"keys": [("msg_key", ASCENDING)], "unique": True, "sparse": True},
     ],
