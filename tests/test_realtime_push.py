@@ -143,3 +143,16 @@ def test_plain_websocket_refuses_a_revoked_token(api):
     with serving(api.app) as url:
         with pytest.raises(websocket.WebSocketBadStatusException):
             websocket.create_connection(f"{url}/ws?token={token}", timeout=5)
+
+
+def test_expired_tokens_are_refused_on_both_sockets(make_app):
+    api = Api(make_app({"TOKEN_TTL_DAYS": 0.5 / 86400}, tts=FakeTTS()))
+    _, token = api.user()
+    time.sleep(0.6)
+    assert not socket_client(api, token).is_connected()
+    _, token = api.user()
+    time.sleep(0.6)
+    with serving(api.app) as url:
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(f"{url}/ws?token={token}", timeout=5)
+        assert refused.value.status_code == 401
