@@ -2,6 +2,7 @@
 retries, ownership; a failure leaves no file, no message and no counter change."""
 
 import re
+import time
 
 import pytest
 
@@ -179,3 +180,36 @@ def test_failed_recording_leaves_no_file_when_the_database_fails(api, family, sa
     assert (status, body["msg"]) == (500, "internal error")
     assert chat_files(api) == []
     assert unread_in_mongo(api, family.toy_id) == {}
+
+
+def test_black_box_conversation_with_real_speech(make_app, samples):
+    """Every format to the toy, pushes within a second, spoken announcement (espeak-ng) then
+    the messages in order, the toy answers, the parent's count and history are right."""
+    from tests.support import Api
+
+    api = Api(make_app())
+    family = Family(api, remark="Dad")
+    socket = toy_socket(api, family.toy)
+    sent = []
+    for name in ["amr-nb.amr", "amr-wb.awb", "aac.m4a", "opus.webm", "vorbis.ogg", "lame.mp3",
+                 "pcm.wav"]:
+        started = time.monotonic()
+        status, body = family.upload(samples[name], filename=name)
+        assert status == 200
+        assert [e["chat"] for e in chat_events(socket)] == [body["data"]["filename"]]
+        assert time.monotonic() - started < 1.0
+        sent.append(body["data"]["filename"])
+    status, items = api.post("/recv_msg", family.toy, from_user=family.parent_id)
+    assert status == 200 and [i["message"] for i in items[1:]] == sent
+    spoken = api.get(f"/get_chat/{items[0]['message']}")
+    assert spoken.status_code == 200 and len(spoken.data) > 1000
+    assert api.post("/recv_msg", family.toy) == (200, [])
+    status, body = family.reply(samples["amr-nb.amr"])
+    assert status == 200
+    assert api.ok("/auto_login", family.parent)["chat"] == {family.toy_id: 1, "count": 1}
+    history = api.ok("/chat_list", family.parent, chat_id=family.chat_id)
+    assert [m["message"] for m in history] == [*sent, body["data"]["filename"]]
+    assert api.ok("/auto_login", family.parent)["chat"] == {"count": 0}
+    _, stranger = api.user()
+    assert api.post("/chat_list", stranger, chat_id=family.chat_id)[0] == 403
+    assert family.upload(samples["pcm.wav"], token=stranger)[0] == 403
