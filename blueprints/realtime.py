@@ -88,8 +88,19 @@ def plain_websocket():
     finally:
         if caller.kind == TOY:
             _presence(caller.id, False)
-        socket.close()
+        _close_websocket(socket)
     return _WebSocketDone(mode=socket.mode)
+
+
+def _close_websocket(socket):
+    """Close our side; when the client already closed, simple-websocket's reader thread has
+    closed the socket and ``close`` raises ConnectionClosed instead."""
+    from simple_websocket import ConnectionClosed
+
+    try:
+        socket.close()
+    except ConnectionClosed:
+        pass
 
 
 def _accept_websocket(environ):
