@@ -13,14 +13,14 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from blueprints import chats, cli, content, control, friends, health, realtime, toys, users
+from blueprints import chats, cli, content, control, friends, health, realtime, speech, toys, users
 from blueprints.errors import register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
 from config import Config, check_production
 from services.wiring import build_services
 
 BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp,
-              control.bp)
+              control.bp, speech.bp)
 
 
 def create_app(config=None, **overrides):

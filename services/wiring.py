@@ -22,6 +22,7 @@ from services.notify import Notifier
 from services.playback import MusicPush
 from services.ratelimit import RateLimiter
 from services.speech.tts import SpokenPrompts, make_tts
+from services.speech.wiring import add_speech_assistant
 from services.store import Store
 from services.store.connection import SerializedDatabase, open_mongo, open_redis
 from services.toys import ToyService
@@ -71,6 +72,7 @@ def build_services(settings, overrides):
     )
     add_messaging(services, settings, overrides)
     add_device_control(services, settings, overrides)
+    add_speech_assistant(services, settings, overrides)
     return services
 
 

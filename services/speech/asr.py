@@ -1,0 +1,226 @@
+"""Speech recognition providers, chosen by ``SPEECH_ASR``: offline pocketsphinx, or a fake.
+
+Every provider has ``recognize(pcm, vocabulary) -> Recognition`` where ``pcm`` is 16 kHz mono
+16-bit little-endian audio and ``vocabulary`` a ``language.Vocabulary`` (current titles and
+friend names). Silence, too-short audio and empty hypotheses give ``Recognition.heard False``,
+which the assistant answers with "Sorry, can you say that again?".
+
+``PocketsphinxRecognizer`` uses the English acoustic model and CMU dictionary shipped in the
+pocketsphinx wheel (nothing is downloaded). Its language model is built per vocabulary from the
+domain corpus (``language.corpus``) and cached under the vocabulary's hash, so it is rebuilt only
+when content or friends change. Words missing from the dictionary get pronunciations from
+``pronounce``. One decoder per process, used under a lock (decoders are not thread-safe).
+"""
+
+import array
+import logging
+import math
+import os
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from services.speech import language
+from services.speech.pronounce import pronounce
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+MIN_SECONDS = 0.2
+SILENCE_RMS = 60.0  # of 32768: quieter than a whisper at arm's length
+CHUNK_BYTES = 4096  # streaming in chunks (live CMN) recognised better than one block here
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What was heard: ``text`` (lower case words, "" if nothing), ``heard`` (False for
+    silence or failure), ``seconds`` spent decoding."""
+
+    text: str
+    heard: bool
+    seconds: float = 0.0
+
+
+def loudness(pcm):
+    """Root-mean-square amplitude of 16-bit little-endian ``pcm`` (0 for no samples)."""
+    samples = array.array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    if not samples:
+        return 0.0
+    return math.sqrt(sum(s * s for s in samples[::4]) / len(samples[::4]))
+
+
+def is_silent(pcm):
+    """True when ``pcm`` is too short or too quiet to hold a request."""
+    return len(pcm) < MIN_SECONDS * SAMPLE_RATE * 2 or loudness(pcm) < SILENCE_RMS
+
+
+class PocketsphinxRecognizer:
+    """Offline recognition with pocketsphinx 5 and a per-vocabulary domain language model.
+
+    ``max_models``: language models kept (least recently used are dropped); ``options``:
+    extra pocketsphinx ``Config`` settings (e.g. ``{"lw": 8.0}``).
+    """
+
+    name = "pocketsphinx"
+
+    def __init__(self, max_models=32, options=None):
+        self.max_models = max_models
+        self.options = dict(options or {})
+        self._decoder = None
+        self._models = OrderedDict()
+        self._lock = threading.Lock()
+
+    def recognize(self, pcm, vocabulary):
+        """Decode ``pcm`` with the model for ``vocabulary``; a ``Recognition``.
+
+        Never raises for bad audio: a decoder error is logged and reported as not heard.
+        """
+        if is_silent(pcm):
+            return Recognition("", False)
+        started = time.perf_counter()
+        with self._lock:
+            try:
+                self._activate(vocabulary)
+                text = self._decode(pcm)
+            except (RuntimeError, ValueError) as exc:
+                log.warning("speech recognition failed: %s", exc)
+                text = ""
+        return Recognition(text, bool(text), time.perf_counter() - started)
+
+    def prepare(self, vocabulary):
+        """Build (or refresh the cache entry of) the model for ``vocabulary`` ahead of use."""
+        with self._lock:
+            self._activate(vocabulary)
+
+    def _decode(self, pcm):
+        """The best hypothesis for ``pcm`` with the active model ("" if none)."""
+        decoder = self._decoder
+        decoder.start_utt()
+        for start in range(0, len(pcm), CHUNK_BYTES):
+            decoder.process_raw(pcm[start:start + CHUNK_BYTES])
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
+        return " ".join(hypothesis.hypstr.split()) if hypothesis else ""
+
+    def _activate(self, vocabulary):
+        """Make the model for ``vocabulary`` the active search, building it on first use."""
+        decoder = self._get_decoder()
+        key = vocabulary.key()
+        if key in self._models:
+            self._models.move_to_end(key)
+        else:
+            self._add_model(decoder, key, vocabulary)
+        decoder.activate_search(key)
+
+    def _get_decoder(self):
+        """The process's decoder, created on first use.
+
+        It starts with a one-word dictionary: each model adds just its own words, so loading a
+        model takes milliseconds (with the full 134k-word dictionary it took over a second).
+        """
+        if self._decoder is None:
+            from pocketsphinx import Config, Decoder
+
+            fd, path = tempfile.mkstemp(prefix="speech-dict-", suffix=".dict")
+            try:
+                with os.fdopen(fd, "w") as out:
+                    out.write("a AH\n")
+                config = Config(lm=None, dict=path, logfn=os.devnull, **self.options)
+                self._decoder = Decoder(config)
+            finally:
+                os.unlink(path)
+        return self._decoder
+
+    def _add_model(self, decoder, key, vocabulary):
+        """Build, load and register the language model of ``vocabulary`` under ``key``."""
+        started = time.perf_counter()
+        sentences = language.corpus(vocabulary)
+        self._add_pronunciations(decoder, language.words_of(sentences))
+        fd, path = tempfile.mkstemp(prefix="speech-lm-", suffix=".arpa")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(language.arpa(sentences))
+            decoder.add_lm_file(key, path)
+        finally:
+            os.unlink(path)
+        self._models[key] = vocabulary
+        while len(self._models) > self.max_models:
+            old, _ = self._models.popitem(last=False)
+            decoder.remove_search(old)
+        log.info("speech model %s: %d sentences, built in %.2f s", key, len(sentences),
+                 time.perf_counter() - started)
+
+    @staticmethod
+    def _add_pronunciations(decoder, words):
+        """Give every word of the model its pronunciations (all CMU variants, else spelled)."""
+        dictionary = cmu_dictionary()
+        for word in words:
+            if decoder.lookup_word(word) is not None:
+                continue
+            variants = dictionary.get(word)
+            if not variants:
+                phones = pronounce(word, lambda w: (dictionary.get(w) or [None])[0])
+                variants = [phones] if phones else []
+                log.info("speech: spelled %r as %s", word, phones)
+            for index, phones in enumerate(variants):
+                decoder.add_word(word if index == 0 else f"{word}({index + 1})", phones, False)
+
+
+_CMU = {}
+_CMU_LOCK = threading.Lock()
+
+
+def cmu_dictionary():
+    """The CMU dictionary shipped with pocketsphinx: word → [phones, variant phones...]."""
+    with _CMU_LOCK:
+        if not _CMU:
+            from pocketsphinx import get_model_path
+
+            with open(get_model_path("en-us/cmudict-en-us.dict"), encoding="utf-8") as lines:
+                for line in lines:
+                    word, _, phones = line.strip().partition(" ")
+                    base = word.split("(", 1)[0]
+                    if phones:
+                        _CMU.setdefault(base, []).append(phones.strip())
+    return _CMU
+
+
+class FakeRecognizer:
+    """Test double: answers scripted ``transcripts`` in order (then ``default``), records
+    ``(audio bytes, vocabulary)`` calls; ``""`` means nothing was heard."""
+
+    name = "fake"
+
+    def __init__(self, transcripts=(), default=""):
+        self.transcripts = list(transcripts)
+        self.default = default
+        self.calls = []
+
+    def say(self, *texts):
+        """Queue what the next requests will be heard as."""
+        self.transcripts.extend(texts)
+
+    def recognize(self, pcm, vocabulary):
+        """The next scripted transcript as a ``Recognition``."""
+        self.calls.append((len(pcm), vocabulary))
+        text = self.transcripts.pop(0) if self.transcripts else self.default
+        return Recognition(text, bool(text.strip()))
+
+    def prepare(self, vocabulary):
+        """Nothing to build."""
+
+
+def make_recognizer(config):
+    """The provider named by ``SPEECH_ASR`` (``pocketsphinx`` or ``fake``) in ``config``.
+
+    Raises ``ValueError`` for an unknown provider name.
+    """
+    kind = config.get("SPEECH_ASR", "pocketsphinx")
+    if kind == "pocketsphinx":
+        return PocketsphinxRecognizer()
+    if kind == "fake":
+        return FakeRecognizer()
+    raise ValueError(f"unknown SPEECH_ASR provider {kind!r}")

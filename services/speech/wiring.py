@@ -1,0 +1,19 @@
+"""Build the speech assistant (SPEC §7) from settings, with every provider injectable.
+
+Overrides (``create_app(**overrides)``): ``asr`` (a recogniser), ``chat`` (a responder),
+``assistant`` (a whole ``SpeechAssistant``); the TTS prompts and the audio converter are the
+ones messaging built (``services.prompts``, ``services.audio``).
+"""
+
+from services.speech.asr import make_recognizer
+from services.speech.assistant import SpeechAssistant, StoreSpeechContext
+from services.speech.responder import make_responder
+
+
+def add_speech_assistant(services, settings, overrides):
+    """Add ``services.assistant`` (and ``services.recognizer``, ``services.responder``)."""
+    services.recognizer = overrides.get("asr") or make_recognizer(settings)
+    services.responder = overrides.get("chat") or make_responder(settings)
+    services.assistant = overrides.get("assistant") or SpeechAssistant(
+        services.recognizer, services.responder, services.prompts, services.audio,
+        StoreSpeechContext(services.store))
