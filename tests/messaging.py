@@ -1,11 +1,11 @@
 """Helpers for the voice-messaging tests: test audio, a fast fake converter, families."""
 
 import io
-import subprocess
 from pathlib import Path
 
-from services.audio import ConvertedAudio, find_ffmpeg, new_mp3_name
+from services.audio import ConvertedAudio, new_mp3_name
 from services.auth import Caller
+from tests.audio_samples import amr_wb_bytes, write_tones
 
 # name: ffmpeg output options for a short sine tone (the bundled ffmpeg has these encoders)
 ENCODINGS = {
@@ -18,21 +18,9 @@ ENCODINGS = {
 }
 
 
-def amr_wb_bytes(frames=50):
-    """An AMR-WB storage file built by hand (the bundled ffmpeg decodes AMR-WB but cannot encode
-    it): the magic line, then 20 ms frames of mode 0 (header byte FT<<3|Q<<2, 17 zero bytes of
-    speech bits), RFC 4867 §5.3."""
-    return b"#!AMR-WB\n" + (bytes([0 << 3 | 1 << 2]) + bytes(17)) * frames
-
-
 def make_samples(folder, seconds=1.0):
     """Write a tone in every encoding (one ffmpeg run) plus AMR-WB into ``folder``."""
-    folder = Path(folder)
-    args = [find_ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi",
-            "-i", f"sine=frequency=440:duration={seconds}"]
-    for name, options in ENCODINGS.items():
-        args += [*options, "-y", str(folder / name)]
-    subprocess.run(args, check=True, timeout=60)
+    folder = write_tones(folder, ENCODINGS, seconds)
     (folder / "amr-wb.awb").write_bytes(amr_wb_bytes())
     return {path.name: path.read_bytes() for path in folder.iterdir()}
 

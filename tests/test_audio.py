@@ -11,6 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from services.audio import AudioConverter, configure_pydub, find_ffmpeg
 from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
+from tests.audio_samples import amr_wb_bytes, write_tones
 
 SECONDS = 1.5
 # name: ffmpeg output options for a 1.5 s sine tone
@@ -27,25 +28,10 @@ ENCODINGS = {
 MP3_NAME = re.compile(r"[0-9a-f]{32}\.mp3")
 
 
-def amr_wb_bytes(frames=50):
-    """A valid AMR-WB storage file: magic + ``frames`` 20 ms frames of mode 0 (6.60 kbit/s).
-
-    RFC 4867 §5.3: each frame is a header byte (FT << 3 | Q << 2) followed by the speech bits
-    (132 bits -> 17 bytes for FT 0). All-zero speech bits decode to near-silence; the bundled
-    ffmpeg can decode AMR-WB but not encode it, so the file is built by hand.
-    """
-    return b"#!AMR-WB\n" + (bytes([0 << 3 | 1 << 2]) + bytes(17)) * frames
-
-
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory):
     """One ffmpeg run writing the tone in every encoding, plus a hand-made AMR-WB file."""
-    folder = tmp_path_factory.mktemp("samples")
-    args = [find_ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi",
-            "-i", f"sine=frequency=440:duration={SECONDS}"]
-    for name, options in ENCODINGS.items():
-        args += [*options, "-y", str(folder / name)]
-    subprocess.run(args, check=True, timeout=30)
+    folder = write_tones(tmp_path_factory.mktemp("samples"), ENCODINGS, SECONDS)
     (folder / "tone.awb").write_bytes(amr_wb_bytes())
     return folder
 
