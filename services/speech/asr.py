@@ -36,11 +36,13 @@ CHUNK_BYTES = 4096  # streaming in chunks (live CMN) recognised better than one 
 @dataclass(frozen=True)
 class Recognition:
     """What was heard: ``text`` (lower case words, "" if nothing), ``heard`` (False for
-    silence or failure), ``seconds`` spent decoding."""
+    silence or failure), ``seconds`` spent decoding, ``alternatives`` (the next best
+    hypotheses, best first, for ``intents.match_intent_nbest``)."""
 
     text: str
     heard: bool
     seconds: float = 0.0
+    alternatives: tuple = ()
 
 
 def loudness(pcm):
@@ -61,13 +63,14 @@ class PocketsphinxRecognizer:
     """Offline recognition with pocketsphinx 5 and a per-vocabulary domain language model.
 
     ``max_models``: language models kept (least recently used are dropped); ``options``:
-    extra pocketsphinx ``Config`` settings (e.g. ``{"lw": 8.0}``).
+    extra pocketsphinx ``Config`` settings (e.g. ``{"lw": 8.0}``); ``n_best``: alternative
+    hypotheses returned.
     """
 
     name = "pocketsphinx"
 
-    def __init__(self, max_models=32, options=None):
-        self.max_models = max_models
+    def __init__(self, max_models=32, options=None, n_best=8):
+        self.max_models, self.n_best = max_models, n_best
         self.options = dict(options or {})
         self._decoder = None
         self._models = OrderedDict()
@@ -84,11 +87,11 @@ class PocketsphinxRecognizer:
         with self._lock:
             try:
                 self._activate(vocabulary)
-                text = self._decode(pcm)
+                text, alternatives = self._decode(pcm)
             except (RuntimeError, ValueError) as exc:
                 log.warning("speech recognition failed: %s", exc)
-                text = ""
-        return Recognition(text, bool(text), time.perf_counter() - started)
+                text, alternatives = "", ()
+        return Recognition(text, bool(text), time.perf_counter() - started, alternatives)
 
     def prepare(self, vocabulary):
         """Build (or refresh the cache entry of) the model for ``vocabulary`` ahead of use."""
@@ -96,14 +99,27 @@ class PocketsphinxRecognizer:
             self._activate(vocabulary)
 
     def _decode(self, pcm):
-        """The best hypothesis for ``pcm`` with the active model ("" if none)."""
+        """``(best hypothesis, next best ones)`` for ``pcm`` with the active model."""
         decoder = self._decoder
         decoder.start_utt()
         for start in range(0, len(pcm), CHUNK_BYTES):
             decoder.process_raw(pcm[start:start + CHUNK_BYTES])
         decoder.end_utt()
         hypothesis = decoder.hyp()
-        return " ".join(hypothesis.hypstr.split()) if hypothesis else ""
+        best = " ".join(hypothesis.hypstr.split()) if hypothesis else ""
+        if not best:
+            return "", ()
+        return best, tuple(self._nbest(decoder))
+
+    def _nbest(self, decoder):
+        """Up to ``n_best`` hypotheses from the lattice, best first (may repeat the best)."""
+        found = []
+        for hypothesis in decoder.nbest():
+            if len(found) >= self.n_best:
+                break
+            if hypothesis is not None and hypothesis.hypstr.strip():
+                found.append(" ".join(hypothesis.hypstr.split()))
+        return found
 
     def _activate(self, vocabulary):
         """Make the model for ``vocabulary`` the active search, building it on first use."""

@@ -9,7 +9,15 @@ a song to play, a prompt opening a conversation with a friend, or a spoken chat 
 import logging
 
 from services.errors import InvalidInput, NotFound
-from services.speech.intents import Chat, Context, Friend, Message, Play, Song, match_intent
+from services.speech.intents import (
+    Chat,
+    Context,
+    Friend,
+    Message,
+    Play,
+    Song,
+    match_intent_nbest,
+)
 from services.speech.language import Vocabulary
 from services.speech.smalltalk import SAY_AGAIN
 from services.store.ids import parse_id
@@ -79,7 +87,7 @@ class SpeechAssistant:
         if not heard.heard:
             log.info("assistant: nothing understood from toy %s", toy_id)
             return self.spoken(SAY_AGAIN)
-        intent = match_intent(heard.text, context)
+        intent = match_intent_nbest((heard.text, *heard.alternatives), context)
         log.info("assistant: toy %s said %r -> %s (%.2f s)", toy_id, heard.text,
                  type(intent).__name__, heard.seconds)
         return self.respond(intent, toy_name)

@@ -96,9 +96,15 @@ def corpus(vocabulary):
     return sentences
 
 
-def arpa(sentences):
+# Probability mass kept for word sequences never seen in the corpus. Measured with
+# bench/speech_accuracy.py: 0.5 (the builder's default) 74 % intent accuracy, 0.1 77 %,
+# 0.02 80 %, lower no better; a little mass stays so unseen phrasings still decode.
+DISCOUNT_MASS = 0.02
+
+
+def arpa(sentences, discount_mass=DISCOUNT_MASS):
     """An ARPA back-off trigram model (text) trained on ``sentences``."""
-    model = ArpaBoLM(text="\n".join(sentences), add_start=True)
+    model = ArpaBoLM(text="\n".join(sentences), add_start=True, discount_mass=discount_mass)
     model.compute()
     out = io.StringIO()
     model.write(out)
