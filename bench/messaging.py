@@ -103,9 +103,9 @@ def bench_upload(folder, repeat):
                    check=True, timeout=60)
     data = amr.read_bytes()
     bare_out = folder / "bare.mp3"
-    # The same encoding the converter asks for (mono, 22.05 kHz, 32 kbit/s mp3).
+    # The same encoding the converter asks for (mono, 22.05 kHz, 40 kbit/s mp3).
     bare = [ffmpeg, "-nostdin", "-v", "error", "-i", str(amr), "-ac", "1", "-ar", "22050",
-            "-c:a", "libmp3lame", "-b:a", "32k", "-y", str(bare_out)]
+            "-c:a", "libmp3lame", "-b:a", "40k", "-y", str(bare_out)]
 
     app = create_app(settings(folder / "upload"), tts=FakeTTS())
     client = Client(app)
