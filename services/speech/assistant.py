@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 AI = "ai"
 TALK_TO = "You can talk to {name} now."
 MAX_REQUEST_SECONDS = 30.0
+AGREEING = 3  # alternatives that must agree to overrule a chat reading (bench-measured)
 
 
 class StoreSpeechContext:
@@ -87,7 +88,8 @@ class SpeechAssistant:
         if not heard.heard:
             log.info("assistant: nothing understood from toy %s", toy_id)
             return self.spoken(SAY_AGAIN)
-        intent = match_intent_nbest((heard.text, *heard.alternatives), context)
+        intent = match_intent_nbest((heard.text, *heard.alternatives), context,
+                                    agreeing=AGREEING)
         log.info("assistant: toy %s said %r -> %s (%.2f s)", toy_id, heard.text,
                  type(intent).__name__, heard.seconds)
         return self.respond(intent, toy_name)
