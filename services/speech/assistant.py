@@ -89,10 +89,15 @@ class SpeechAssistant:
             log.info("assistant: nothing understood from toy %s", toy_id)
             return self.spoken(SAY_AGAIN)
         intent = match_intent_nbest((heard.text, *heard.alternatives), context,
-                                    agreeing=AGREEING)
+                                    agreeing=AGREEING, understood=self._understood)
         log.info("assistant: toy %s said %r -> %s (%.2f s)", toy_id, heard.text,
                  type(intent).__name__, heard.seconds)
         return self.respond(intent, toy_name)
+
+    def _understood(self, text):
+        """Whether the responder has a real answer for ``text`` (so n-best keeps it)."""
+        understands = getattr(self.responder, "understands", None)
+        return bool(understands and understands(text))
 
     def respond(self, intent, toy_name=""):
         """The SPEC §7 dict for ``intent``."""

@@ -126,16 +126,18 @@ def match_intent(text, context, thresholds=DEFAULT_THRESHOLDS):
             or Chat(said))
 
 
-def match_intent_nbest(texts, context, thresholds=DEFAULT_THRESHOLDS, agreeing=2):
+def match_intent_nbest(texts, context, thresholds=DEFAULT_THRESHOLDS, agreeing=2,
+                       understood=None):
     """The intent behind a recogniser's best hypothesis ``texts[0]``, corrected by the next
-    best ones: when the best is only chat but at least ``agreeing`` alternatives make the same
-    play or message request, that request wins (recognisers garble command words more often
-    than they invent whole commands; measured +3 points in bench/speech_accuracy.py)."""
+    best ones: when the best is only chat (and not chat that ``understood(text)`` says the
+    responder can answer) but at least ``agreeing`` alternatives make the same play or message
+    request, that request wins. Recognisers garble command words more often than they invent
+    whole commands; measured +3 points in bench/speech_accuracy.py."""
     texts = [t for t in texts if t and t.strip()]
     if not texts:
         return Unknown("")
     first = match_intent(texts[0], context, thresholds)
-    if not isinstance(first, Chat):
+    if not isinstance(first, Chat) or (understood is not None and understood(first.text)):
         return first
     votes = {}
     for text in texts[1:]:

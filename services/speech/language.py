@@ -16,10 +16,12 @@ from services.speech.words import FAMILY_ALIASES, tokens
 
 PLAY_FRAMES = ("play {}", "play {} please", "please play {}", "can you play {}", "sing {}",
                "sing me {}", "can you sing {}", "i want to hear {}", "i want to listen to {}",
-               "put on {}", "play the song {}", "lets sing {}", "{}", "i would like to hear {}")
+               "put on {}", "play the song {}", "lets sing {}", "{}", "i would like to hear {}",
+               "can you put on {}", "lets listen to {}", "play me {}", "could you play {}")
 MESSAGE_FRAMES = ("send a message to {}", "talk to {}", "tell {}", "call {}", "message {}",
                   "i want to talk to {}", "can i talk to {}", "send {} a message",
-                  "i want to send a message to {}", "speak to {}")
+                  "i want to send a message to {}", "speak to {}", "i want to call {}",
+                  "let me talk to {}", "can you call {}", "say hello to {}", "tell {} hello")
 GENERIC_PLAY = ("play a song", "sing a song", "play some music", "sing me a song",
                 "play music", "put on some music")
 CHAT_PHRASES = (
@@ -34,7 +36,8 @@ CHAT_PHRASES = (
     "what is your favorite color", "what is your favorite food", "what is your favorite animal",
     "tell me a fun fact", "tell me a riddle", "are you a robot", "where do you live",
     "what can you do", "you are funny", "sorry", "what colors are in a rainbow", "yes", "no",
-    "okay", "help me",
+    "okay", "help me", "thank you very much", "what is your favorite song", "i am tired",
+    "you are my friend", "sing me the alphabet", "tell me something", "where are you",
 )
 ANIMALS = ("cow", "dog", "cat", "duck", "pig", "sheep", "horse", "lion", "owl", "frog",
            "bird", "chicken", "mouse", "snake", "bee", "elephant", "monkey", "goat")

@@ -53,6 +53,10 @@ class OfflineResponder:
                 return answer
         return UNKNOWN
 
+    def understands(self, text):
+        """True when ``text`` matches one of the responder's intents."""
+        return self.intent_of(text) is not None
+
     def intent_of(self, text):
         """The name of the table row that answers ``text``, or None (for tests and the bench)."""
         said = normalize(text)
@@ -140,6 +144,10 @@ class HttpChatResponder:
         self._key, self.model, self.timeout = key, model, float(timeout)
         self.fallback = fallback
         self.session = session or requests.Session()
+
+    def understands(self, text):
+        """What the offline fallback understands (the endpoint is not asked)."""
+        return self.fallback.understands(text)
 
     def reply(self, text, toy_name=None):
         """The endpoint's answer to ``text``, or the fallback's when it fails (logged)."""
