@@ -79,7 +79,7 @@ def recogniser():
 
 @pytest.mark.parametrize("text, voice", [
     ("play twinkle twinkle little star", "en-us+f3"),
-    ("i want to hear baby shark", "en-us"),
+    ("i want to hear baby shark", "en-us+f3"),
     ("sing jingle bells", "en-gb+f2"),
 ])
 def test_recognises_play_commands(recogniser, text, voice):
