@@ -1,7 +1,8 @@
 """Speech assistant accuracy and latency on a generated spoken command set (not a test).
 
 Each command is spoken by the project's espeak-ng TTS in several voices and rates, and also
-sent through an AMR-NB round trip (what phones record) and with added white noise; every
+sent through an AMR-NB round trip (what phones record), with added white noise, and with a
+second of background noise before and after; every
 recording goes through the real pipeline (AudioConverter → PocketsphinxRecognizer with the
 domain model → match_intent). The baseline, measured in the same run on the same audio, is
 pocketsphinx's generic English model (its own 3-gram LM and full dictionary).
@@ -111,6 +112,14 @@ def add_noise(pcm, snr_db, rng):
     return noisy.tobytes()
 
 
+def surround_with_noise(pcm, seconds, level, rng):
+    """``pcm`` with ``seconds`` of background noise (RMS ``level``) before and after, as when
+    the talk button is held a moment longer than the child speaks."""
+    count = int(16000 * seconds)
+    noise = array.array("h", (int(rng.gauss(0, level)) for _ in range(count))).tobytes()
+    return noise + pcm + noise
+
+
 def recordings(quick, converter, tts, rng):
     """Yield ``(condition, text, expected, pcm)`` for every generated recording."""
     ffmpeg = find_ffmpeg()
@@ -125,6 +134,8 @@ def recordings(quick, converter, tts, rng):
         yield "amr-nb round trip", text, expected, converter.to_pcm_16k_mono(
             amr_round_trip(wav, ffmpeg))
         yield "noise 20 dB", text, expected, add_noise(converter.to_pcm_16k_mono(wav), 20, rng)
+        yield "1 s room noise around", text, expected, surround_with_noise(
+            converter.to_pcm_16k_mono(wav), 1.0, 200, rng)
 
 
 class GenericRecognizer:

@@ -11,11 +11,11 @@ from services.speech.asr import (
     FakeRecognizer,
     PocketsphinxRecognizer,
     WarpedRecognizer,
-    is_silent,
     make_recognizer,
 )
 from services.speech.intents import Message, Play, match_intent_nbest
 from services.speech.language import Vocabulary, arpa, corpus, name_forms, title_spans
+from services.speech.levels import is_silent, trim_silence
 from services.speech.pronounce import compound, letter_to_sound, pronounce
 from services.speech.smalltalk import SAY_AGAIN
 from services.speech.tts import EspeakTTS, FakeTTS
@@ -61,6 +61,18 @@ def test_letter_to_sound_and_compounds():
 def pcm_of(text, voice="en-us", rate=160, converter=None):
     converter = converter or AudioConverter()
     return converter.to_pcm_16k_mono(EspeakTTS().synthesize_wav(text, voice=voice, rate=rate))
+
+
+def test_trim_silence_keeps_the_speech():
+    import array
+    import random
+
+    rng = random.Random(1)
+    speech = pcm_of("hello there")
+    noise = array.array("h", (int(rng.gauss(0, 150)) for _ in range(16000))).tobytes()
+    trimmed = trim_silence(noise + speech + noise)
+    assert len(speech) <= len(trimmed) < len(speech) + 0.4 * 32000
+    assert trim_silence(bytes(32000)) == b"" and trim_silence(b"") == b""
 
 
 def test_silence_and_tiny_clips_are_not_heard():

@@ -12,9 +12,7 @@ when content or friends change. Words missing from the dictionary get pronunciat
 ``pronounce``. One decoder per process, used under a lock (decoders are not thread-safe).
 """
 
-import array
 import logging
-import math
 import os
 import tempfile
 import threading
@@ -23,13 +21,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from services.speech import language
+from services.speech.levels import is_silent, trim_silence
 from services.speech.pronounce import pronounce
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
-MIN_SECONDS = 0.2
-SILENCE_RMS = 60.0  # of 32768: quieter than a whisper at arm's length
 CHUNK_BYTES = 4096  # streaming in chunks (live CMN) recognised better than one block here
 
 
@@ -43,20 +39,6 @@ class Recognition:
     heard: bool
     seconds: float = 0.0
     alternatives: tuple = ()
-
-
-def loudness(pcm):
-    """Root-mean-square amplitude of 16-bit little-endian ``pcm`` (0 for no samples)."""
-    samples = array.array("h")
-    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
-    if not samples:
-        return 0.0
-    return math.sqrt(sum(s * s for s in samples[::4]) / len(samples[::4]))
-
-
-def is_silent(pcm):
-    """True when ``pcm`` is too short or too quiet to hold a request."""
-    return len(pcm) < MIN_SECONDS * SAMPLE_RATE * 2 or loudness(pcm) < SILENCE_RMS
 
 
 class PocketsphinxRecognizer:
@@ -76,11 +58,14 @@ class PocketsphinxRecognizer:
         self._models = OrderedDict()
         self._lock = threading.Lock()
 
-    def recognize(self, pcm, vocabulary):
-        """Decode ``pcm`` with the model for ``vocabulary``; a ``Recognition``.
+    def recognize(self, pcm, vocabulary, trim=True):
+        """Decode ``pcm`` (silence around it trimmed unless ``trim`` is False) with the model
+        for ``vocabulary``; a ``Recognition``.
 
         Never raises for bad audio: a decoder error is logged and reported as not heard.
         """
+        if trim:
+            pcm = trim_silence(pcm)
         if is_silent(pcm):
             return Recognition("", False)
         started = time.perf_counter()
@@ -226,7 +211,8 @@ class WarpedRecognizer:
         """The pooled ``Recognition`` of every pass (not heard when the unwarped pass heard
         nothing)."""
         started = time.perf_counter()
-        results = [one.recognize(pcm, vocabulary) for one in self.passes]
+        pcm = trim_silence(pcm)
+        results = [one.recognize(pcm, vocabulary, trim=False) for one in self.passes]
         first = results[0]
         if not first.heard:
             return Recognition("", False, time.perf_counter() - started)
