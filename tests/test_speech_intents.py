@@ -151,6 +151,14 @@ def test_everything_else_is_chat(said):
     assert match_intent(said, CONTEXT) == Chat(normalize(said))
 
 
+def test_titles_with_numbers_and_accents():
+    songs = (Song("Frère Jacques", "fj.mp3"), Song("Song 2", "s2.mp3"), Song("Song 3", "s3.mp3"))
+    context = Context(songs=songs)
+    assert match_intent("play frere jacques", context).music == "fj.mp3"
+    assert match_intent("play song two", context).music == "s2.mp3"
+    assert match_intent("play song three", context).music == "s3.mp3"
+
+
 def test_identical_titles_are_not_ambiguous():
     songs = (Song("Baby Shark", "a.mp3"), Song("baby shark", "b.mp3"))
     assert best_title("baby shark", songs, 70)[0].music == "a.mp3"
@@ -175,7 +183,8 @@ def test_canonical_names(name, canonical):
 @pytest.mark.parametrize("text, normal", [
     ("Let's play!", "lets play"), ("I'd like to hear it", "i would like to hear it"),
     ("Mummy’s song", "mummy song"), ("wanna hear", "want to hear"),
-    ("  Twinkle-twinkle   ", "twinkle twinkle"),
+    ("  Twinkle-twinkle   ", "twinkle twinkle"), ("Frère Jacques", "frere jacques"),
+    ("Song 2", "song two"), ("Track 2024 ✨", "track 2024"),
 ])
 def test_normalize(text, normal):
     assert normalize(text) == normal

@@ -5,6 +5,9 @@ module compares text only after ``normalize``.
 """
 
 import re
+import unicodedata
+
+from services.speech.numbers import say_number
 
 # Contractions are expanded so request frames need one spelling each.
 CONTRACTIONS = {
@@ -41,12 +44,17 @@ STOPWORDS = frozenset({
 })
 _POSSESSIVE = re.compile(r"(?<=\w)'s\b")
 _NOT_WORD = re.compile(r"[^a-z0-9' ]+")
+_NUMBER = re.compile(r"(?<!\d)\d{1,3}(?!\d)")
 
 
 def normalize(text):
-    """Lower-case words separated by single spaces, contractions expanded, possessive ``'s``
-    and punctuation removed: "Play Lily's song, please!" → "play lily song please"."""
-    text = str(text or "").lower().replace("\u2019", "'").replace("-", " ")
+    """Lower-case ASCII words separated by single spaces, contractions expanded, possessive
+    ``'s`` and punctuation removed, accents dropped, small numbers spelled:
+    "Play Lily's song 2, please!" → "play lily song two please"."""
+    text = str(text or "").replace("\u2019", "'")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = text.lower().replace("-", " ")
+    text = _NUMBER.sub(lambda m: f" {say_number(int(m.group()))} ", text)
     text = _NOT_WORD.sub(" ", text)
     words = [CONTRACTIONS.get(w, w) for w in text.split()]
     text = _POSSESSIVE.sub("", " ".join(words)).replace("'", "")
