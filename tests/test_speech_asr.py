@@ -75,6 +75,17 @@ def test_trim_silence_keeps_the_speech():
     assert trim_silence(bytes(32000)) == b"" and trim_silence(b"") == b""
 
 
+def test_prepare_speech_frames_speech_with_faint_room_tone():
+    from services.speech.levels import loudness, prepare_speech
+
+    speech = pcm_of("hello there")
+    framed = prepare_speech(bytes(32000) + speech + bytes(32000))
+    edge = int(0.3 * 16000) * 2
+    assert len(framed) < len(speech) + 2 * edge + 0.3 * 32000
+    assert 5 < loudness(framed[:edge]) < 60
+    assert prepare_speech(bytes(64000)) == b"" and prepare_speech(b"\x40\x1f" * 100) == b""
+
+
 def test_silence_and_tiny_clips_are_not_heard():
     assert is_silent(b"") and is_silent(bytes(32000)) and is_silent(b"\x10\x00" * 1000)
     recogniser = PocketsphinxRecognizer()
@@ -166,7 +177,7 @@ def test_e2e_play_from_spoken_wav(e2e):
 
 def test_e2e_message_from_spoken_amr(e2e, tmp_path):
     api, family, _ = e2e
-    data = amr_bytes(wav_bytes("talk to daddy", "en-us"), tmp_path)
+    data = amr_bytes(wav_bytes("talk to daddy", "en-us+f3"), tmp_path)
     status, body = post_file(api, "/ai_uploader", family.toy, "reco", data, "reco.amr")
     assert status == 200
     assert body["from_user"] == family.parent_id and body["friend_type"] == "app"

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from services.speech import language
-from services.speech.levels import is_silent, trim_silence
+from services.speech.levels import is_silent, prepare_speech
 from services.speech.pronounce import pronounce
 
 log = logging.getLogger(__name__)
@@ -59,13 +59,13 @@ class PocketsphinxRecognizer:
         self._lock = threading.Lock()
 
     def recognize(self, pcm, vocabulary, trim=True):
-        """Decode ``pcm`` (silence around it trimmed unless ``trim`` is False) with the model
-        for ``vocabulary``; a ``Recognition``.
+        """Decode ``pcm`` (trimmed and framed by ``levels.prepare_speech`` unless ``trim`` is
+        False) with the model for ``vocabulary``; a ``Recognition``.
 
         Never raises for bad audio: a decoder error is logged and reported as not heard.
         """
         if trim:
-            pcm = trim_silence(pcm)
+            pcm = prepare_speech(pcm)
         if is_silent(pcm):
             return Recognition("", False)
         started = time.perf_counter()
@@ -211,7 +211,7 @@ class WarpedRecognizer:
         """The pooled ``Recognition`` of every pass (not heard when the unwarped pass heard
         nothing)."""
         started = time.perf_counter()
-        pcm = trim_silence(pcm)
+        pcm = prepare_speech(pcm)
         results = [one.recognize(pcm, vocabulary, trim=False) for one in self.passes]
         first = results[0]
         if not first.heard:
