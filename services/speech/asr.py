@@ -196,7 +196,8 @@ class WarpedRecognizer:
 
     Warping the frequency axis stands in for speaker normalisation (children have short vocal
     tracts). Measured with bench/speech_accuracy.py on this 2-core machine: one pass 82.6 %
-    intent accuracy at 58 ms median; warps 0.8/0.9/1.1/1.2 added, 85 % at about 0.27 s.
+    intent accuracy at 58 ms median; warps 0.8/0.9/1.1/1.2 added, 84.8 % at 0.27 s (before
+    the room-tone framing of ``levels.prepare_speech``, which brought the total to 88.9 %).
     """
 
     name = "pocketsphinx"
