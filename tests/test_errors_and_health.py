@@ -47,10 +47,7 @@ def test_healthz(api):
 
 
 def test_healthz_reports_redis_down(make_app):
-    import redis
-
-    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    app = make_app(redis=down)
+    app = make_app(redis=_unreachable_redis())
     assert app.test_client().get("/healthz").get_json()["data"] == {"mongo": "ok",
                                                                     "redis": "down"}
 
@@ -61,13 +58,20 @@ def test_production_refuses_the_dev_secret(settings):
 
 
 def test_everything_answers_while_redis_is_down(make_app):
-    import redis
-
     from tests.support import Api
 
-    api = Api(make_app({"RATE_LIMIT": "3/60"},
-                       redis=redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)))
+    api = Api(make_app({"RATE_LIMIT": "3/60"}, redis=_unreachable_redis()))
     user_id, token = api.user()
     api.toy(token)
     data = api.ok("/auto_login", token)
     assert data["_id"] == user_id and data["chat"] == {"count": 0}
+
+
+def _unreachable_redis():
+    """A client for a closed loopback port that fails at once (no retries)."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
+                       retry=Retry(NoBackoff(), 0))
