@@ -87,12 +87,18 @@ def test_play_a_game_is_chat_not_a_song(api, family, songs, fakes, voice):
     assert "music" not in body and body["from_user"] == "ai"
 
 
-@pytest.mark.parametrize("heard", ["", "   "])
+@pytest.mark.parametrize("heard", ["", "   ", "fun"])
 def test_nothing_heard_asks_again(api, family, fakes, voice, heard):
     fakes[0].say(heard)
     status, body = ask(api, family.toy, voice)
     assert status == 200 and body["from_user"] == "ai"
     assert fakes[1].calls[-1][0] == SAY_AGAIN
+
+
+def test_unknown_sentences_get_the_graceful_answer(api, family, fakes, voice):
+    fakes[0].say("purple monkey dishwasher")
+    assert ask(api, family.toy, voice)[0] == 200
+    assert fakes[1].calls[-1][0].startswith("I don't know that yet")
 
 
 def test_same_answer_reuses_the_prompt_file(api, family, fakes, voice):

@@ -109,6 +109,8 @@ class SpeechAssistant:
             return {"from_user": friend.friend_id, "chat": self.prompts.speak(
                 TALK_TO.format(name=name)), "friend_type": friend.friend_type}
         if isinstance(intent, Chat):
+            if len(intent.text.split()) < 2 and not self._understood(intent.text):
+                return self.spoken(SAY_AGAIN)  # a lone unknown word is mostly noise heard
             return self.spoken(self.responder.reply(intent.text, toy_name))
         return self.spoken(SAY_AGAIN)
 
