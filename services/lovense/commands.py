@@ -27,11 +27,7 @@ def build_preset(params):
         "name": name.strip().lower(),
         "timeSec": values.time_sec(values.required(params, "timeSec")),
     }
-    toy = values.toy(params)
-    if toy is not None:
-        body["toy"] = toy
-    body["apiVer"] = values.api_ver(params, 1, "Preset")
-    return body
+    return values.finish(body, params, 1, "Preset")
 
 
 BUILDERS = {

@@ -82,9 +82,7 @@ def build_function(params):
     for field in ("loopRunningSec", "loopPauseSec"):
         if params.get(field) not in (None, ""):
             body[field] = values.loop_sec(params[field], field)
-    toy = values.toy(params)
-    if toy is not None:
-        body["toy"] = toy
+    values.add_toy(body, params)
     if params.get("stopPrevious") not in (None, ""):
         body["stopPrevious"] = values.integer(params["stopPrevious"], "stopPrevious", 0, 1)
     body["apiVer"] = values.api_ver(params, 1, "Function")
@@ -95,8 +93,4 @@ def build_position(params):
     """The LAN body of a Position command: ``value`` a string "0"-"100" (Solace Pro)."""
     value = values.integer(values.required(params, "value"), "value", 0, 100)
     body = {"command": "Position", "value": str(value)}
-    toy = values.toy(params)
-    if toy is not None:
-        body["toy"] = toy
-    body["apiVer"] = values.api_ver(params, 1, "Position")
-    return body
+    return values.finish(body, params, 1, "Position")

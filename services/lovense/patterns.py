@@ -63,11 +63,7 @@ def build_pattern(params):
         "strength": parse_strength(params.get("strength")),
         "timeSec": values.time_sec(values.required(params, "timeSec")),
     }
-    toy = values.toy(params)
-    if toy is not None:
-        body["toy"] = toy
-    body["apiVer"] = values.api_ver(params, 2, "Pattern")
-    return body
+    return values.finish(body, params, 2, "Pattern")
 
 
 def parse_actions(raw):
@@ -110,9 +106,7 @@ def build_pattern_v2(params):
     if kind == "Setup":
         body["actions"] = parse_actions(params.get("actions"))
     if kind in ("Play", "Stop"):
-        toy = values.toy(params)
-        if toy is not None:
-            body["toy"] = toy
+        values.add_toy(body, params)
     if kind == "Play":
         for field, high in (("startTime", MAX_TS_MS), ("offsetTime", MAX_OFFSET_MS)):
             if params.get(field) not in (None, ""):

@@ -71,6 +71,21 @@ def toy(params, field="toy"):
     return value.strip()
 
 
+def add_toy(body, params):
+    """Copy the optional ``toy`` into ``body`` (validated); absent means all toys."""
+    value = toy(params)
+    if value is not None:
+        body["toy"] = value
+    return body
+
+
+def finish(body, params, expected, command):
+    """Add the optional ``toy`` and the command's fixed ``apiVer`` to a LAN body."""
+    add_toy(body, params)
+    body["apiVer"] = api_ver(params, expected, command)
+    return body
+
+
 def api_ver(params, expected, command):
     """``apiVer`` is fixed per command: absent means the expected value, another value is 400."""
     value = params.get("apiVer")
