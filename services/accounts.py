@@ -66,13 +66,6 @@ class AccountService:
             raise NotFound("user not found")
         return dict(user_public(user), chat=self._unread.summary(user_id))
 
-    def get(self, user_id):
-        """The raw user document; raise NotFound."""
-        user = self._users.by_id(parse_id(user_id, "user_id"))
-        if user is None:
-            raise NotFound("user not found")
-        return user
-
     def logout(self, caller):
         self._tokens.revoke(caller)
 

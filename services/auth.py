@@ -60,9 +60,6 @@ class TokenService:
         """Revoke every token of a user or toy (e.g. when a toy is unbound)."""
         self._tokens.delete_subject(str(subject))
 
-    def purge_expired(self):
-        return self._tokens.delete_expired(self._clock())
-
 
 def require_kind(caller, *kinds):
     """Raise Forbidden unless the caller is one of ``kinds``."""

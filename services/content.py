@@ -59,7 +59,3 @@ class ContentService:
         covers = {p.stem: p for p in files if p.suffix.lower() in COVER_SUFFIXES}
         return [(p.stem.replace("_", " ").strip(), p, covers.get(p.stem))
                 for p in files if p.suffix.lower() in MUSIC_SUFFIXES]
-
-    def catalogue(self):
-        """``[{_id, title, music}]`` for the speech assistant's matching."""
-        return self._content.titles()

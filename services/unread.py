@@ -48,16 +48,6 @@ class UnreadCounters:
         counts = self.counts(receiver)
         return dict(counts, count=sum(counts.values()))
 
-    def rebuild(self, receiver):
-        """Recount from MongoDB and store in Redis (best effort); return the counts."""
-        receiver = str(receiver)
-        counts = self._messages.unread_by_sender(receiver)
-        try:
-            self._redis.replace(receiver, counts)
-        except REDIS_ERRORS as exc:
-            log.warning("redis unavailable, unread counts not cached: %s", exc)
-        return counts
-
     def generation(self, receiver):
         """The receiver's hash generation, read before a message is written to MongoDB (None
         when Redis is down or the hash must be rebuilt anyway)."""

@@ -2,7 +2,6 @@
 
 import time
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.errors import Conflict
@@ -55,11 +54,3 @@ class TokenStore:
 
     def delete_subject(self, sub):
         return self._tokens.delete_many({"sub": sub}).deleted_count
-
-    def delete_expired(self, now):
-        return self._tokens.delete_many({"expires_at": {"$lt": now}}).deleted_count
-
-    def touch(self, token_hash, last_seen):
-        return self._tokens.find_one_and_update(
-            {"_id": token_hash}, {"$set": {"last_seen": last_seen}},
-            return_document=ReturnDocument.AFTER)

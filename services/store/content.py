@@ -16,9 +16,6 @@ class ContentStore:
     def by_music(self, music):
         return self._content.find_one({"music": music})
 
-    def by_title(self, title):
-        return self._content.find_one({"title": title})
-
     def titles(self, limit=5000):
         """``[{_id, title, music}]`` for matching spoken requests."""
         return list(self._content.find({}, projection={"title": 1, "music": 1}, limit=limit))

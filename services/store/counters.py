@@ -65,15 +65,6 @@ class UnreadStore:
             return None
         return _counts(raw)
 
-    def replace(self, receiver, counts):
-        """Atomically replace the hash with ``counts`` plus a new built marker."""
-        key = self._key(receiver)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.delete(key)
-        pipe.hset(key, mapping={BUILT: _new_generation(),
-                                **{k: int(v) for k, v in counts.items()}})
-        self._breaker.call(pipe.execute)
-
     def generation(self, receiver):
         """The hash's built marker, or None when it must be rebuilt; raises on Redis errors."""
         return self._breaker.call(self._redis.hget, self._key(receiver), BUILT)
