@@ -1,13 +1,19 @@
 """The one place that turns errors into the envelope: typed service errors keep their status,
 HTTP errors (unknown route, wrong method, body too large) keep theirs, anything else is logged
-and answered as 500 "internal error" with no exception text."""
+and answered as 500 "internal error" with no exception text.
+
+Also here, because they shape every response: 429 answers carry ``Retry-After``; every response
+(Socket.IO's included) carries ``X-Content-Type-Options: nosniff``; a JSON body nested too deeply
+to parse is a 400 like any other malformed JSON, never a RecursionError.
+"""
 
 import logging
 
 from flask import current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from services.errors import ServiceError
+from services.errors import RateLimited, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +24,42 @@ def envelope(status, msg, data=None):
     return response
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a document too deeply nested for the parser is invalid JSON
+    (ValueError, so ``get_json`` answers 400 or, with ``silent=True``, None)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+class NoSniff:
+    """WSGI middleware: ``X-Content-Type-Options: nosniff`` on every response, including the
+    ones Socket.IO's middleware answers without reaching Flask."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            if not any(name.lower() == "x-content-type-options" for name, _ in headers):
+                headers = list(headers) + [("X-Content-Type-Options", "nosniff")]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def register_error_handlers(app):
+    app.json = BoundedJSONProvider(app)
+
+    @app.errorhandler(RateLimited)
+    def rate_limited(error):
+        response = envelope(error.status, error.msg, error.data)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
     @app.errorhandler(ServiceError)
     def service_error(error):
         return envelope(error.status, error.msg, error.data)
@@ -31,7 +72,15 @@ def register_error_handlers(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         messages = {404: "no such endpoint or file", 405: "method not allowed"}
-        return envelope(error.code or 500, messages.get(error.code, error.name.lower()))
+        response = envelope(error.code or 500, messages.get(error.code, error.name.lower()))
+        if error.code == 429:  # werkzeug's own TooManyRequests
+            response.headers["Retry-After"] = str(getattr(error, "retry_after", None) or 1)
+        return response
+
+    @app.errorhandler(RecursionError)
+    def too_deep(error):
+        log.warning("request too deeply nested: %s", error)
+        return envelope(400, "request nested too deeply")
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -67,10 +67,15 @@ class UnsupportedMedia(ServiceError):
 
 
 class RateLimited(ServiceError):
-    """429: too many requests from one client in the current window."""
+    """429: too many requests from one client in the current window. ``retry_after``: whole
+    seconds until a retry can succeed (sent as the ``Retry-After`` header)."""
 
     status = 429
     default_msg = "too many requests, slow down"
+
+    def __init__(self, msg=None, data=None, retry_after=1):
+        super().__init__(msg, data)
+        self.retry_after = max(1, int(-(-float(retry_after) // 1)))  # rounded up, at least 1
 
 
 class Upstream(ServiceError):

@@ -32,7 +32,8 @@ class CommandPacer:
                 self._next = {k: t for k, t in self._next.items() if t > now}
             slot = now if urgent else max(now, self._next.get(key, now))
             if slot - now > self.max_wait:
-                raise RateLimited("too many commands for this toy; slow down or use Pattern")
+                raise RateLimited("too many commands for this toy; slow down or use Pattern",
+                                  retry_after=slot - now - self.max_wait)
             self._next[key] = max(slot, self._next.get(key, now)) + self.interval
         if slot > now:
             self._sleep(slot - now)

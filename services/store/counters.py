@@ -128,10 +128,21 @@ class WindowStore:
         self._breaker = breaker or Breaker()
 
     def hit(self, bucket, window_seconds):
-        """Count one hit in the current window of ``bucket``; return the count so far."""
+        """Count one hit in the current window of ``bucket``; return ``(count so far, seconds
+        left in the window)``."""
         key = f"{self._prefix}rl:{bucket}"
         pipe = self._redis.pipeline(transaction=True)
         pipe.incr(key)
         pipe.expire(key, int(window_seconds), nx=True)
-        count, _ = self._breaker.call(pipe.execute)
-        return int(count)
+        pipe.ttl(key)
+        count, _, ttl = self._breaker.call(pipe.execute)
+        return int(count), int(ttl)
+
+    def peek(self, bucket):
+        """``(hits in the current window of bucket, seconds left)`` without counting one."""
+        key = f"{self._prefix}rl:{bucket}"
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(key)
+        pipe.ttl(key)
+        count, ttl = self._breaker.call(pipe.execute)
+        return int(count or 0), int(ttl)
