@@ -16,11 +16,16 @@ USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 
 
 class AccountService:
-    def __init__(self, store, tokens, unread, hash_method="scrypt"):
+    def __init__(self, store, tokens, unread, hash_method="scrypt", limiter=None,
+                 account_limit=None):
         self._users = store.users
         self._tokens = tokens
         self._unread = unread
         self._hash_method = hash_method
+        # Wrong passwords per username (LOGIN_ACCOUNT_LIMIT), on top of the per-address limit
+        # of the view: rotating addresses cannot brute-force one account.
+        self._limiter = limiter
+        self._account_limit = account_limit
         # Checked against when the username is unknown, so both paths cost one slow hash.
         self._dummy_hash = None
 
@@ -52,9 +57,14 @@ class AccountService:
         """Check ``username, password``; return the public user plus a new ``token``."""
         username = fields.text(body, "username", max_len=32)
         password = fields.text(body, "password", max_len=128, min_len=1)
+        bucket = f"login-account:{username.lower()}"
+        if self._limiter is not None:
+            self._limiter.ensure_open(bucket, self._account_limit)
         user = self._users.by_username(username)
         stored = user["password"] if user else self._dummy()
         if not check_password_hash(stored, password) or user is None:
+            if self._limiter is not None:
+                self._limiter.count(bucket, self._account_limit)
             raise Unauthorized("wrong username or password")
         token = self._tokens.issue(user["_id"], APP)
         return dict(user_public(user), token=token)

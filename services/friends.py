@@ -10,10 +10,18 @@ from services.store.serialize import request_public
 PENDING, ACCEPTED, REFUSED = 0, 1, 2
 
 
+NO_SUCH_TOY = "add_user not found: no such toy"
+
+
 class FriendService:
-    def __init__(self, store, notifier):
+    """``limiter`` (a RateLimiter) and ``request_limit`` (FRIEND_REQUEST_LIMIT) bound the friend
+    requests of one family (a parent and its toys count together)."""
+
+    def __init__(self, store, notifier, limiter=None, request_limit=None):
         self._store = store
         self._notifier = notifier
+        self._limiter = limiter
+        self._request_limit = request_limit
 
     def friend_list(self, caller, body):
         """The caller's friend entries (a toy token gets the toy's list)."""
@@ -29,7 +37,9 @@ class FriendService:
         kind = fields.choice(body, "type", ("app", "toy"), required=False, default=asker.kind)
         if kind != asker.kind:
             raise InvalidInput(f"type must be {asker.kind!r} for this req_user")
-        asked = find_toy(self._store, fields.text(body, "add_user", max_len=64), "add_user")
+        if self._limiter is not None:
+            self._limiter.check(f"add_req:{asker.owner}", self._request_limit)
+        asked = self._asked_toy(fields.text(body, "add_user", max_len=64))
         if asked.id == asker.id:
             raise InvalidInput("add_user cannot be req_user itself")
         if is_friend(asker, asked.id):
@@ -45,6 +55,14 @@ class FriendService:
         self._notifier.emit("friend_request", dict(request, req_id=str(req_id)),
                             to=asked.doc["bind_user"])
         return str(req_id)
+
+    def _asked_toy(self, toy_id):
+        """The toy ``add_user`` names. Every well-formed id that is not a toy one may ask
+        (unknown, a user's) gets the same answer, so /add_req tells nothing about other ids."""
+        try:
+            return find_toy(self._store, toy_id, "add_user")
+        except NotFound:
+            raise NotFound(NO_SUCH_TOY) from None
 
     def requests_for(self, caller, body):
         """Requests addressed to the caller's toys (or to the calling toy), all statuses."""

@@ -50,9 +50,9 @@ class MessageService:
         """Store ``upload`` as a voice message from the caller to ``body["to_user"]``.
 
         ``body``: ``to_user``, optional ``friend_type`` (receiver kind), ``user_id`` (= caller),
-        ``msg_id`` (idempotency key). Returns ``{filename, friend_type}``. Raises InvalidInput
-        (400: missing field, too long), Forbidden (403: not friends, not the caller), NotFound,
-        TooLarge (413), UnsupportedMedia (415: not audio).
+        ``msg_id`` (idempotency key, per receiver). Returns ``{filename, friend_type}``. Raises
+        InvalidInput (400: missing field, too long), Forbidden (403: not friends, not the
+        caller), NotFound, TooLarge (413), UnsupportedMedia (415: not audio).
         """
         same_caller(caller, body.get("user_id"), "user_id")
         sender = find_party(self._store, caller.id, "user_id")
@@ -64,7 +64,9 @@ class MessageService:
         if kind != receiver.kind:
             raise InvalidInput(f"friend_type must be {receiver.kind!r} for this to_user")
         msg_id = fields.text(body, "msg_id", required=False, max_len=64, default=None)
-        msg_key = f"{sender.id}:{msg_id}" if msg_id else None
+        # One message per (sender, receiver, msg_id): the same msg_id to another receiver is
+        # another message, never the first one's receipt.
+        msg_key = f"{sender.id}:{receiver.id}:{msg_id}" if msg_id else None
         receipt = {"friend_type": APP if sender.kind == APP else receiver.kind}
         stored = self._store.messages.by_key(msg_key)
         if stored is None:

@@ -1,6 +1,7 @@
 """Scanning, binding, listing, unbinding and booting toys."""
 
 import logging
+import os
 import time
 
 from bson import ObjectId
@@ -47,7 +48,7 @@ class ToyService:
         device = self._store.devices.get(key)
         if device is None:
             raise NotFound("unknown device_key")
-        toy_id = ObjectId()
+        toy_id = ObjectId(os.urandom(12))  # unguessable, unlike ObjectId()'s counter
         if device.get("toy_id") or not self._store.devices.claim(key, str(toy_id)):
             raise Conflict("this toy is already bound")
         try:
@@ -98,10 +99,19 @@ class ToyService:
         self._store.requests.delete_involving(toy.id)
         self._tokens.revoke_subject(toy.id)
         self._unread.forget(toy.id)
+        self._clear_unread_from(toy.id)
         for hook in self.unbind_hooks:
             hook(toy.doc)
         self._notifier.emit("toy_status", {"toy_id": toy.id, "online": False, "unbound": True},
                             to=caller.id)
+
+    def _clear_unread_from(self, toy_id):
+        """Mark the gone toy's unread messages read for every receiver and uncount them (they
+        stay in the receivers' history), by the counters' generation protocol."""
+        for receiver in self._store.messages.unread_receivers_of(toy_id):
+            generation = self._unread.generation(receiver)
+            count = self._store.messages.mark_sender_read(receiver, toy_id)
+            self._unread.read(receiver, toy_id, count, generation)
 
     def open_toy(self, body):
         """Toy boot (SPEC §4 /open_toy): the flat response dict."""

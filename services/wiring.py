@@ -21,6 +21,7 @@ from services.messages import MessageService
 from services.notify import Notifier
 from services.playback import MusicPush
 from services.ratelimit import RateLimiter
+from services.revocation import LiveSockets
 from services.speech.tts import SpokenPrompts, make_tts
 from services.speech.wiring import add_speech_assistant
 from services.store import Store
@@ -56,6 +57,7 @@ def build_services(settings, overrides):
     notifier = overrides.get("notifier") or Notifier()
     tokens = TokenService(store.tokens, settings["TOKEN_TTL_DAYS"])
     unread = UnreadCounters(store.unread, store.messages)
+    limiter = RateLimiter(store.windows, settings["RATE_LIMIT"])
     services = SimpleNamespace(
         settings=settings,
         store=store,
@@ -63,10 +65,11 @@ def build_services(settings, overrides):
         notifier=notifier,
         tokens=tokens,
         unread=unread,
-        rate_limiter=RateLimiter(store.windows, settings["RATE_LIMIT"]),
-        accounts=AccountService(store, tokens, unread, settings["PASSWORD_HASH_METHOD"]),
+        rate_limiter=limiter,
+        accounts=AccountService(store, tokens, unread, settings["PASSWORD_HASH_METHOD"],
+                                limiter, settings.get("LOGIN_ACCOUNT_LIMIT")),
         toys=ToyService(store, tokens, unread, notifier),
-        friends=FriendService(store, notifier),
+        friends=FriendService(store, notifier, limiter, settings.get("FRIEND_REQUEST_LIMIT")),
         content=ContentService(store, media),
         devices=DeviceService(store, media),
     )
@@ -80,18 +83,23 @@ def add_messaging(services, settings, overrides):
     """Voice messages, unread delivery, music push and the plain-WebSocket hub (SPEC §6, §8).
 
     Overrides: ``converter`` (an AudioConverter), ``tts`` (a text-to-speech provider),
-    ``prompts`` (a SpokenPrompts), ``wshub`` (a WebSocketHub).
+    ``prompts`` (a SpokenPrompts), ``wshub`` (a WebSocketHub). Live sockets end when their token
+    is revoked or expires (``live_sockets``).
     """
     store, media = services.store, services.media
     audio = overrides.get("converter") or AudioConverter.from_config(settings)
     prompts = overrides.get("prompts") or SpokenPrompts(
         overrides.get("tts") or make_tts(settings), audio, media.folder("chat"),
         secret=settings["SECRET_KEY"])
-    relay = None
+    relay = revocations = None
     if settings.get("REDIS_URL"):
-        relay = RedisRelay(store.redis, f"{settings['REDIS_PREFIX']}ws")
+        relay = RedisRelay(store.redis, f"{settings['REDIS_PREFIX']}ws", store.redis_breaker)
+        revocations = RedisRelay(store.redis, f"{settings['REDIS_PREFIX']}revoke",
+                                 store.redis_breaker)
     wshub = overrides.get("wshub") or WebSocketHub(relay)
     services.notifier.add_listener(wshub)
+    services.live_sockets = LiveSockets(services.tokens, revocations,
+                                        settings.get("SOCKET_RECHECK_SECONDS", 30))
     services.audio = audio
     services.prompts = prompts
     services.wshub = wshub

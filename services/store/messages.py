@@ -10,8 +10,8 @@ cost as much as the chat is long):
   in ``chat_seqs``): the latest page is ``$in`` of the last ``limit`` keys.
 - ``unread_key`` = ``"<to_user>:<from_user>"`` and ``unread_to`` exist only while the message is
   unread: unread lookups and counts touch unread messages only.
-- ``msg_key`` = ``"<from_user>:<msg_id>"`` when the client sent a ``msg_id``; its sparse unique
-  index makes a retried upload store one message.
+- ``msg_key`` = ``"<from_user>:<to_user>:<msg_id>"`` when the client sent a ``msg_id``; its
+  sparse unique index makes a retried upload store one message.
 """
 
 import time
@@ -62,7 +62,7 @@ class MessageStore:
         return int(counter["seq"])
 
     def by_key(self, msg_key):
-        """The message stored under ``msg_key`` (``"<from_user>:<msg_id>"``), or None."""
+        """The message stored under ``msg_key`` (``"<from_user>:<to_user>:<msg_id>"``), or None."""
         if not msg_key:
             return None
         return self._messages.find_one({"msg_key": msg_key})
@@ -118,6 +118,12 @@ class MessageStore:
             {"unread_key": f"{to_user}:{from_user}"},
             {"$set": {"read": True, "read_time": time.time()}, "$unset": UNREAD_FIELDS})
         return result.modified_count
+
+    def unread_receivers_of(self, from_user):
+        """The parties that still have unread messages from ``from_user``."""
+        docs = self._messages.find({"from_user": from_user, "unread_to": {"$exists": True}},
+                                   projection={"unread_to": 1})
+        return sorted({doc["unread_to"] for doc in docs})
 
     def unread_by_sender(self, to_user):
         """``{from_user: n}`` of unread messages addressed to ``to_user`` (MongoDB is the truth)."""

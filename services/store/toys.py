@@ -56,7 +56,9 @@ class ToyStore:
         return self._toys.find_one({"device_key": device_key})
 
     def by_owner(self, user_id):
-        return list(self._toys.find({"bind_user": user_id}, sort=[("_id", 1)]))
+        # Toy ids are random: bind order is create_time.
+        return list(self._toys.find({"bind_user": user_id},
+                                    sort=[("create_time", 1), ("_id", 1)]))
 
     def all(self, limit=1000):
         return list(self._toys.find({}, sort=[("_id", 1)], limit=limit))
