@@ -14,9 +14,10 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints import chats, cli, content, control, friends, health, realtime, speech, toys, users
-from blueprints.errors import register_error_handlers
+from blueprints.errors import NoSniff, register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
 from config import Config, check_production
+from services.notify import socketio_options
 from services.wiring import build_services
 
 BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp,
@@ -43,9 +44,9 @@ def create_app(config=None, **overrides):
         app.register_blueprint(blueprint)
     for command in cli.COMMANDS:
         app.cli.add_command(command)
-    socketio = SocketIO(app, async_mode=_async_mode(settings), cors_allowed_origins="*",
-                        message_queue=settings["REDIS_URL"] if settings["REDIS_URL"] else None,
-                        channel=f"{settings['REDIS_PREFIX']}socketio")
+    socketio = SocketIO(app, async_mode=_async_mode(settings),
+                        **socketio_options(settings, services.store))
+    app.wsgi_app = NoSniff(app.wsgi_app)
     services.notifier.attach(socketio)
     register_play_handler(socketio, register_socket_handlers(socketio))
     return app

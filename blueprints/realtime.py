@@ -1,6 +1,8 @@
 """SPEC §8 Socket.IO: token on connect, one room per party, toy presence for the owner; the
 ``play`` client event; the plain WebSocket at ``/ws?token=`` for toys without Socket.IO."""
 
+import base64
+import binascii
 import logging
 
 from flask import Blueprint, Response, current_app, request
@@ -8,7 +10,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from blueprints.common import bearer_token, services
 from services.auth import TOY
-from services.errors import ServiceError, Unauthorized
+from services.errors import InvalidInput, ServiceError, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,8 @@ def socket_token(auth):
 
 
 def register_socket_handlers(socketio):
-    """Attach the connection handlers to this app's SocketIO server."""
+    """Attach the connection handlers to this app's SocketIO server. A connection ends when
+    its token is revoked or expires (``services.revocation.LiveSockets``)."""
     sessions = {}  # sid -> Caller, for presence on disconnect
 
     @socketio.on("connect")
@@ -33,13 +36,17 @@ def register_socket_handlers(socketio):
             caller = services().tokens.verify(socket_token(auth))
         except ServiceError as error:
             raise ConnectionRefusedError(error.msg) from None
-        sessions[request.sid] = caller
+        sid = request.sid
+        sessions[sid] = caller
         join_room(caller.id)
+        services().live_sockets.add(("socketio", sid), caller, lambda: socketio.server.disconnect(
+            sid, namespace="/", ignore_queue=True))
         if caller.kind == TOY:
             _presence(caller.id, True)
 
     @socketio.on("disconnect")
     def disconnect(*_):
+        services().live_sockets.remove(("socketio", request.sid))
         caller = sessions.pop(request.sid, None)
         if caller is not None and caller.kind == TOY:
             _presence(caller.id, False)
@@ -66,6 +73,7 @@ def register_play_handler(socketio, sessions):
             caller = sessions.get(request.sid)
             if caller is None:
                 raise Unauthorized("connect with a token first")
+            services().tokens.recheck(caller)  # revoked or expired since the connect
             body = data if isinstance(data, dict) else {}
             result = services().playback.push(caller, body, "to_user")
         except ServiceError as error:
@@ -77,15 +85,24 @@ bp = Blueprint("realtime", __name__)
 
 
 @bp.route("/ws", websocket=True)
+@bp.get("/ws", endpoint="plain_websocket_no_upgrade")
 def plain_websocket():
-    """Plain WebSocket: ``{"event": name, "data": {...}}`` text frames for the token's party."""
-    caller = services().tokens.verify(request.args.get("token") or bearer_token())
+    """Plain WebSocket: ``{"event": name, "data": {...}}`` text frames for the token's party.
+    401 without a valid token, 400 when the request is not a valid WebSocket upgrade; the
+    socket ends when its token is revoked or expires."""
+    svc = services()
+    caller = svc.tokens.verify(request.args.get("token") or bearer_token())
     socket = _accept_websocket(request.environ)
+    connection = svc.wshub.connect(caller.id)
+    key = ("ws", id(connection))
+    svc.live_sockets.add(key, caller, connection.close)
     if caller.kind == TOY:
         _presence(caller.id, True)
     try:
-        services().wshub.serve(caller.id, socket)
+        svc.wshub.serve(connection, socket)
     finally:
+        svc.live_sockets.remove(key)
+        svc.wshub.disconnect(connection)
         if caller.kind == TOY:
             _presence(caller.id, False)
         _close_websocket(socket)
@@ -108,6 +125,7 @@ def _accept_websocket(environ):
     selector classes (as python-engineio's gevent driver does), so it also works unpatched."""
     from simple_websocket import Server
 
+    _check_upgrade(environ)
     options = {"ping_interval": 25}
     if current_app.extensions["socketio"].async_mode == "gevent":
         import gevent.event
@@ -116,7 +134,29 @@ def _accept_websocket(environ):
 
         options.update(thread_class=Thread, event_class=gevent.event.Event,
                        selector_class=gevent.selectors.DefaultSelector)
-    return Server.accept(environ, **options)
+    try:
+        return Server.accept(environ, **options)
+    except Exception as exc:  # noqa: BLE001 - a handshake the library refuses is the client's
+        log.info("websocket handshake refused: %r", exc)
+        raise InvalidInput(f"invalid WebSocket handshake: {UPGRADE_NEEDED}") from None
+
+
+UPGRADE_NEEDED = "send Upgrade: websocket, Sec-WebSocket-Key and Sec-WebSocket-Version: 13"
+
+
+def _check_upgrade(environ):
+    """Raise InvalidInput (400) unless ``environ`` is a well-formed WebSocket upgrade."""
+    upgrade = environ.get("HTTP_UPGRADE", "").lower()
+    connection = environ.get("HTTP_CONNECTION", "").lower()
+    key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "")
+    if upgrade != "websocket" or "upgrade" not in connection:
+        raise InvalidInput(f"/ws is a WebSocket: {UPGRADE_NEEDED}")
+    try:
+        valid_key = len(base64.b64decode(key, validate=True)) == 16
+    except (binascii.Error, ValueError):
+        valid_key = False
+    if not valid_key or environ.get("HTTP_SEC_WEBSOCKET_VERSION") != "13":
+        raise InvalidInput(f"invalid WebSocket handshake: {UPGRADE_NEEDED}")
 
 
 class _WebSocketDone(Response):

@@ -15,11 +15,13 @@ APP, TOY = "app", "toy"
 
 
 class Caller(NamedTuple):
-    """Who is calling: ``id`` (24-hex string), ``kind`` ("app"/"toy"), ``token_hash``."""
+    """Who is calling: ``id`` (24-hex string), ``kind`` ("app"/"toy"), ``token_hash``,
+    ``expires_at`` (epoch seconds; None when not known)."""
 
     id: str
     kind: str
     token_hash: str
+    expires_at: float = None
 
 
 def _hash(token):
@@ -31,6 +33,9 @@ class TokenService:
         self._tokens = tokens
         self._ttl = float(ttl_days) * 86400
         self._clock = clock
+        # Callables(token_hash=None, subject=None) told of every revocation and expiry found,
+        # so live sockets opened with that token end (services.revocation.LiveSockets).
+        self.on_revoke = []
 
     def issue(self, subject, kind):
         """Create and return a new token for ``subject`` of ``kind``."""
@@ -49,16 +54,38 @@ class TokenService:
             raise Unauthorized("invalid or revoked token")
         if doc["expires_at"] < self._clock():
             self._tokens.delete(token_hash)
+            self._revoked(token_hash=token_hash)
             raise Unauthorized("token expired, log in again")
-        return Caller(doc["sub"], doc["kind"], token_hash)
+        return Caller(doc["sub"], doc["kind"], token_hash, doc["expires_at"])
+
+    def recheck(self, caller):
+        """Raise Unauthorized unless the caller's token is still valid (a live socket's token
+        may have been revoked or have expired since it connected)."""
+        doc = self._tokens.get(caller.token_hash)
+        if doc is None:
+            raise Unauthorized("token revoked, log in again")
+        if doc["expires_at"] < self._clock():
+            raise Unauthorized("token expired, log in again")
+
+    def still_valid(self, token_hashes):
+        """The subset of ``token_hashes`` that are stored and unexpired (one query)."""
+        now = self._clock()
+        return {doc["_id"] for doc in self._tokens.get_many(list(token_hashes))
+                if doc["expires_at"] >= now}
 
     def revoke(self, caller):
         """Revoke the token the caller used."""
         self._tokens.delete(caller.token_hash)
+        self._revoked(token_hash=caller.token_hash)
 
     def revoke_subject(self, subject):
         """Revoke every token of a user or toy (e.g. when a toy is unbound)."""
         self._tokens.delete_subject(str(subject))
+        self._revoked(subject=str(subject))
+
+    def _revoked(self, token_hash=None, subject=None):
+        for listener in self.on_revoke:
+            listener(token_hash=token_hash, subject=subject)
 
 
 def require_kind(caller, *kinds):

@@ -7,6 +7,10 @@ listeners registered with ``add_listener``. Pushes are hints: clients re-fetch w
 
 import logging
 
+import socketio
+
+from services.store.counters import REDIS_ERRORS
+
 log = logging.getLogger(__name__)
 
 
@@ -35,3 +39,37 @@ class Notifier:
                 listener(event, data, str(to))
             except Exception:
                 log.exception("listener for %s failed", event)
+
+
+def socketio_options(settings, store):
+    """Flask-SocketIO options from settings: ``cors_allowed_origins`` (``CORS_ORIGINS``, a
+    comma-separated allow-list; empty = same origin only; ``*`` = any) and, with ``REDIS_URL``,
+    a message queue whose publishes are bounded and behind the store's Redis breaker."""
+    origins = [o.strip() for o in str(settings.get("CORS_ORIGINS") or "").split(",") if o.strip()]
+    options = {"cors_allowed_origins": "*" if origins == ["*"] else (origins or None)}
+    if settings.get("REDIS_URL"):
+        options["client_manager"] = BoundedRedisManager(
+            settings["REDIS_URL"], f"{settings['REDIS_PREFIX']}socketio", store.redis,
+            store.redis_breaker)
+    return options
+
+
+class BoundedRedisManager(socketio.RedisManager):
+    """python-socketio's Redis message queue, except that a publish (made on the request path
+    by every emit) goes through ``publisher`` (the store's redis-py client: connect and read
+    timeouts) behind ``breaker``; a failed publish drops that push (pushes are hints) instead
+    of stalling the request. The listener keeps the queue's own connection, without a read
+    timeout (it waits for messages)."""
+
+    def __init__(self, url, channel, publisher, breaker):
+        super().__init__(url, channel=channel)
+        self._publisher = publisher
+        self._breaker = breaker
+
+    def _publish(self, data):
+        try:
+            return self._breaker.call(self._publisher.publish, self.channel,
+                                      self.json.dumps(data))
+        except REDIS_ERRORS as exc:
+            log.warning("socket.io push dropped, redis unavailable: %s", exc)
+            return None

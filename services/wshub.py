@@ -27,6 +27,15 @@ class Connection:
     def __init__(self, party_id, max_frames=256):
         self.party_id = party_id
         self._frames = queue.Queue(maxsize=max_frames)
+        self.closed = False
+
+    def close(self):
+        """Ask ``serve`` to end this connection (its token was revoked or expired)."""
+        self.closed = True
+        try:
+            self._frames.put_nowait(None)  # wakes the pump at once
+        except queue.Full:
+            pass  # the pump sees ``closed`` on its next poll
 
     def offer(self, frame):
         """Queue ``frame``; a client too slow to drain its queue loses the newest frames."""
@@ -92,14 +101,15 @@ class WebSocketHub:
         with self._lock:
             return sum(len(room) for room in self._rooms.values())
 
-    def serve(self, party_id, socket, poll_seconds=1.0):
-        """Pump frames for ``party_id`` into ``socket`` (a simple-websocket ``Server``) until
-        the client goes away. Messages from the client are read and ignored."""
-        connection = self.connect(party_id)
+    def serve(self, connection, socket, poll_seconds=1.0):
+        """Pump frames for ``connection`` (from ``connect``) into ``socket`` (a simple-websocket
+        ``Server``) until the client goes away or the connection is closed. Messages from the
+        client are read and ignored."""
+        party_id = connection.party_id
         try:
-            while socket.connected:
+            while socket.connected and not connection.closed:
                 frame = connection.next_frame(poll_seconds)
-                if frame is not None:
+                if frame is not None and not connection.closed:
                     socket.send(frame)
                 while socket.receive(timeout=0) is not None:
                     pass
@@ -113,20 +123,27 @@ class RedisRelay:
     """Publishes emits on a Redis channel and feeds other processes' emits to a handler.
 
     ``client``: a redis-py client (used to publish and to subscribe); ``channel``: the channel
-    name. The subscriber thread (a greenlet under gevent) starts on first use and reconnects
+    name; ``breaker``: the store's Redis circuit breaker, guarding publishes.
+    The subscriber thread (a greenlet under gevent) starts on first use and reconnects
     after Redis errors.
     """
 
-    def __init__(self, client, channel):
+    def __init__(self, client, channel, breaker=None):
         self._client = client
         self._channel = channel
+        self._breaker = breaker
         self._thread = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
     def publish(self, message):
+        """Publish ``message`` (on the request path: bounded by the client's timeouts and
+        skipped while ``breaker`` is open); never raises."""
         try:
-            self._client.publish(self._channel, json.dumps(message))
+            if self._breaker is not None:
+                self._breaker.call(self._client.publish, self._channel, json.dumps(message))
+            else:
+                self._client.publish(self._channel, json.dumps(message))
         except REDIS_ERRORS as exc:
             log.warning("websocket relay publish failed: %s", exc)
 

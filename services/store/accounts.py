@@ -49,6 +49,9 @@ class TokenStore:
     def get(self, token_hash):
         return self._tokens.find_one({"_id": token_hash})
 
+    def get_many(self, token_hashes):
+        return list(self._tokens.find({"_id": {"$in": list(token_hashes)}}))
+
     def delete(self, token_hash):
         return self._tokens.delete_one({"_id": token_hash}).deleted_count
 
