@@ -4,6 +4,7 @@
 import base64
 import binascii
 import logging
+from socket import SHUT_RDWR
 
 from flask import Blueprint, Response, current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
@@ -109,15 +110,25 @@ def plain_websocket():
     return _WebSocketDone(mode=socket.mode)
 
 
-def _close_websocket(socket):
-    """Close our side; when the client already closed, simple-websocket's reader thread has
-    closed the socket and ``close`` raises ConnectionClosed instead."""
+def _close_websocket(socket, grace_seconds=2.0):
+    """Close our side. When the client already closed, simple-websocket's reader thread has
+    closed the socket and ``close`` raises ConnectionClosed instead. When we close first (token
+    revoked), the reader takes the client's close reply and closes the socket; we wait for it
+    (``grace_seconds``, then the socket is shut down), so the HTTP server never reads that
+    frame as a new request."""
     from simple_websocket import ConnectionClosed
 
     try:
         socket.close()
     except ConnectionClosed:
-        pass
+        return
+    reader = getattr(socket, "thread", None)
+    if reader is not None:
+        reader.join(grace_seconds)
+    try:
+        socket.sock.shutdown(SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the reader
 
 
 def _accept_websocket(environ):
