@@ -44,7 +44,7 @@ class Store:
         except Exception:  # any driver failure means "down" for the health check
             status["mongo"] = "down"
         try:
-            self.redis.ping()
+            self.redis_breaker.call(self.redis.ping)  # bounded; instant while the breaker is open
             status["redis"] = "ok"
         except Exception:
             status["redis"] = "down"
