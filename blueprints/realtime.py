@@ -30,6 +30,7 @@ def register_socket_handlers(socketio):
     """Attach the connection handlers to this app's SocketIO server. A connection ends when
     its token is revoked or expires (``services.revocation.LiveSockets``)."""
     sessions = {}  # sid -> Caller, for presence on disconnect
+    _drop_malformed_packets(socketio.server)
 
     @socketio.on("connect")
     def connect(auth=None):
@@ -53,6 +54,22 @@ def register_socket_handlers(socketio):
             _presence(caller.id, False)
 
     return sessions
+
+
+def _drop_malformed_packets(server):
+    """A Socket.IO packet that is not valid JSON (or nested too deeply to parse), even before
+    the connect is authenticated, ends that connection with one warning, not a traceback."""
+    handle = server.eio.handlers["message"]
+
+    def guarded(eio_sid, data):
+        try:
+            return handle(eio_sid, data)
+        except (ValueError, RecursionError) as exc:
+            log.warning("malformed Socket.IO packet, connection closed: %s", str(exc)[:80])
+            server.eio.disconnect(eio_sid)
+            return None
+
+    server.eio.handlers["message"] = guarded
 
 
 def _presence(toy_id, online):

@@ -128,7 +128,10 @@ class Rig:
 def test_redis_paused_mid_traffic(rig):
     rig.traffic(rig.redis.pause, after=rig.redis.resume)
     log = rig.log_path.read_text()
-    assert "redis marked down" in log  # the breaker opened: calls skipped, not waited on
+    # The breaker opened, and the publishes of the pushes (Socket.IO queue, /ws relay) went
+    # through it too: skipped while it was open instead of each waiting on the hung Redis.
+    assert "socket.io push dropped, redis unavailable: redis marked down" in log
+    assert "websocket relay publish failed: redis marked down" in log
     rig.check("paused (SIGSTOP)")
 
 

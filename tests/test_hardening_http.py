@@ -160,7 +160,8 @@ def test_ws_without_token_is_401_and_without_upgrade_400(api, caplog):
                     {"Upgrade": "websocket", "Connection": "Upgrade",
                      "Sec-WebSocket-Key": "not base64!", "Sec-WebSocket-Version": "13"},
                     {"Upgrade": "websocket", "Connection": "Upgrade",
-                     "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "8"}):
+                     "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                     "Sec-WebSocket-Version": "8"}):
         response = api.get(f"/ws?token={token}", headers=headers)
         assert response.status_code == 400, headers
         assert response.get_json()["code"] == 400
@@ -186,3 +187,17 @@ def test_cors_origins_setting_is_an_allow_list(make_app):
     assert allowed.status_code == 200
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://web.example"
     assert _polling_handshake(api, "https://evil.example").status_code == 400
+
+
+def test_deeply_nested_socketio_packet_closes_only_that_connection(api, caplog):
+    _, token = api.user()
+    socketio = api.app.extensions["socketio"]
+    client = socketio.test_client(api.app, auth={"token": token})
+    other = socketio.test_client(api.app, auth={"token": token})
+    deliver = socketio.server.eio.handlers["message"]  # how engine.io hands a packet over
+    deliver(client.eio_sid, '2["play",' + "[" * 100_000 + "]" * 100_000 + "]")
+    deliver(other.eio_sid, '2["play", {"to_user": 1')  # truncated JSON
+    assert "malformed Socket.IO packet" in caplog.text
+    assert "Traceback" not in caplog.text
+    third = socketio.test_client(api.app, auth={"token": token})
+    assert third.is_connected()
