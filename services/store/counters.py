@@ -30,23 +30,34 @@ class RedisDown(redis.exceptions.ConnectionError):
 
 class Breaker:
     """After a Redis failure, fail fast for ``cooldown`` seconds instead of waiting on timeouts
-    in every request; the first call after the cooldown tries Redis again."""
+    in every request; after the cooldown one call (the probe) tries Redis again while the
+    others keep failing fast, so a hung Redis costs one request a timeout per cooldown."""
 
     def __init__(self, cooldown=5.0, clock=time.monotonic):
         self._cooldown = cooldown
         self._clock = clock
         self._open_until = 0.0
+        self._probing = False
         self._lock = threading.Lock()
 
     def call(self, fn, *args, **kwargs):
-        if self._clock() < self._open_until:
-            raise RedisDown("redis marked down, retrying later")
+        probe = False
+        if self._open_until:
+            with self._lock:
+                if self._clock() < self._open_until or self._probing:
+                    raise RedisDown("redis marked down, retrying later")
+                self._probing = probe = True
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except REDIS_ERRORS:
             with self._lock:
                 self._open_until = self._clock() + self._cooldown
+                self._probing = False
             raise
+        if probe:
+            with self._lock:
+                self._open_until, self._probing = 0.0, False
+        return result
 
 
 class UnreadStore:
