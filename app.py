@@ -8,15 +8,17 @@ if __name__ == "__main__":
     monkey.patch_all()
 
 import logging
+import sys
 
 from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints import chats, cli, content, control, friends, health, realtime, speech, toys, users
+from blueprints.access_log import register_access_log
 from blueprints.errors import register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
-from config import Config, check_production
+from config import Config, ConfigError, check_production
 from services.wiring import build_services
 
 BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp,
@@ -39,6 +41,7 @@ def create_app(config=None, **overrides):
     services = build_services(settings, overrides)
     app.extensions["smarttoy"] = services
     register_error_handlers(app)
+    register_access_log(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in cli.COMMANDS:
@@ -65,12 +68,15 @@ def _async_mode(settings):
 
 def main():
     """Serve on HOST:PORT with the embedded defaults unless MONGO_URI/REDIS_URL are set."""
-    app = create_app()
-    socketio = app.extensions["socketio"]
-    host, port = app.config["HOST"], app.config["PORT"]
-    logging.getLogger(__name__).info("serving on http://%s:%s", host, port)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    import serving
+
+    try:
+        app = create_app()
+    except ConfigError as refused:  # an unsafe production config: one line, no traceback
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
+    return serving.serve(app)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
