@@ -68,14 +68,14 @@ def _async_mode(settings):
 
 def main():
     """Serve on HOST:PORT with the embedded defaults unless MONGO_URI/REDIS_URL are set."""
-    import serving
+    from serving.http import serve
 
     try:
         app = create_app()
     except ConfigError as refused:  # an unsafe production config: one line, no traceback
         print(f"error: {refused}", file=sys.stderr)
         return 1
-    return serving.serve(app)
+    return serve(app)
 
 
 if __name__ == "__main__":

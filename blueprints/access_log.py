@@ -2,7 +2,8 @@
 
 ``GET /toy_list 200 3.1ms caller=app:<user id>``: method, path without the query string (a
 ``?token=`` never reaches the log), status, milliseconds, and the caller's kind and id once
-authenticated. Never a token or a header.
+authenticated. Never a token or a header. The development server's own request lines (which
+include the query string) are dropped.
 """
 
 import logging
@@ -13,8 +14,18 @@ from flask import g, request
 log = logging.getLogger("smarttoy.access")
 
 
+class _DropWerkzeugRequestLines(logging.Filter):
+    """``flask run``'s own request lines carry the query string (``?token=``): drop them."""
+
+    def filter(self, record):
+        return '"%s" %s %s' not in str(record.msg)
+
+
 def register_access_log(app):
     """Time every request and log it when its response is ready."""
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _DropWerkzeugRequestLines) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(_DropWerkzeugRequestLines())
 
     @app.before_request
     def start_timer():

@@ -1,4 +1,4 @@
-"""The HTTP server behind ``python app.py`` (gevent pywsgi), and the ``DATA_DIR`` server lock.
+"""The HTTP server behind ``python app.py`` (gevent pywsgi).
 
 ``serve(app)`` takes the lock, binds HOST:PORT (one clear line and exit code 1 when the port is
 busy), logs "serving on http://host:port" only once bound, and stops cleanly on Ctrl-C/SIGTERM.
@@ -9,77 +9,20 @@ finish its headers (else 408 and closed), and at most ``MAX_CONNECTIONS`` are se
 """
 
 import errno
-import fcntl
 import logging
-import os
-import resource
 import signal
 import socket
-from pathlib import Path
 
 import gevent
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from serving.process import ServerRefused, hold_data_dir, max_connections
+
 log = logging.getLogger("smarttoy.server")
 
-LOCK_NAME = "server.lock"
-FD_HEADROOM = 64  # descriptors kept for files, ffmpeg pipes, the store and Redis
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                      b"Content-Length: 0\r\n\r\n")
-_held_locks = {}  # path -> open file holding the flock, one per process
-
-
-class ServerRefused(Exception):
-    """The server cannot start; the message is the one line to show."""
-
-
-def hold_data_dir(settings):
-    """Lock ``DATA_DIR`` for this process when it serves the embedded store.
-
-    With ``MONGO_URI`` set there is nothing to guard (many processes are normal). The lock is an
-    ``flock`` on ``DATA_DIR/server.lock``, released by the kernel when the process ends (even on
-    kill -9); the ``flask`` CLI does not take it. Raises ServerRefused when another process holds
-    it. Idempotent within a process (and its forks).
-    """
-    if settings.get("MONGO_URI"):
-        return None
-    data_dir = Path(settings["DATA_DIR"])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / LOCK_NAME
-    if str(path) in _held_locks:
-        return path
-    handle = open(path, "a+")  # noqa: SIM115 (held open for the life of the process)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise ServerRefused(
-            f"another server (pid {holder}) is already using the embedded store in {data_dir}; "
-            "stop it, or give this one another DATA_DIR (or MONGO_URI for several processes)"
-        ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    _held_locks[str(path)] = handle
-    return path
-
-
-def max_connections(settings):
-    """``MAX_CONNECTIONS``, lowered to fit the process's file-descriptor limit."""
-    wanted = int(settings["MAX_CONNECTIONS"])
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and wanted > soft - FD_HEADROOM:
-        fitted = max(1, soft - FD_HEADROOM)
-        log.warning("MAX_CONNECTIONS=%s lowered to %s to fit the open-file limit (%s)",
-                    wanted, fitted, soft)
-        return fitted
-    return wanted
-
-
 class _Handler(WSGIHandler):
     """pywsgi's handler with an idle timeout before a request line and a header timeout."""
 
