@@ -6,7 +6,8 @@ TCP_NODELAY (gunicorn sets it; accepted sockets inherit it on Linux). ``worker_c
 ``MAX_CONNECTIONS`` (fitted to the open-file limit), ``keepalive`` is ``HTTP_IDLE_TIMEOUT``.
 gunicorn's own access log is off: the app logs one line per request (``smarttoy.access``).
 With the embedded store (no ``MONGO_URI``) the master takes the ``DATA_DIR`` lock, so a second
-server on the same folder, or ``-w 2``, is refused with one line.
+server on the same folder, or ``-w 2``, is refused with one line; so is an unsafe production
+``SECRET_KEY``.
 """
 
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from config import Config  # noqa: E402  (after the path above)
+from config import Config, ConfigError, check_production  # noqa: E402  (after the path above)
 from serving.process import ServerRefused, hold_data_dir, max_connections  # noqa: E402
 
 _settings = Config.from_env()
@@ -35,7 +36,13 @@ loglevel = _settings["LOG_LEVEL"].lower()
 
 
 def on_starting(server):
-    """Refuse a second server, or several workers, on the embedded store's DATA_DIR."""
+    """Refuse an unsafe production config, and a second server or several workers on the
+    embedded store's DATA_DIR, each with one line."""
+    try:
+        check_production(_settings)
+    except ConfigError as refused:
+        server.log.error("%s", refused)
+        sys.exit(1)
     if _settings["MONGO_URI"]:
         return
     if server.cfg.workers > 1:
