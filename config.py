@@ -128,7 +128,8 @@ def secret_problem(secret):
         return "SECRET_KEY is a placeholder"
     if len(secret) < MIN_SECRET_CHARS:
         return f"SECRET_KEY is shorter than {MIN_SECRET_CHARS} characters"
-    if len({ord(b) - ord(a) for a, b in zip(secret, secret[1:], strict=False)}) <= 2:
+    steps = Counter(ord(b) - ord(a) for a, b in zip(secret, secret[1:], strict=False))
+    if len(steps) <= 2 or steps.most_common(1)[0][1] * 2 >= len(secret) - 1:
         return "SECRET_KEY is a repeating or counting pattern"
     bits = sum(n * math.log2(len(secret) / n) for n in Counter(secret).values())
     if bits < MIN_SECRET_BITS:
