@@ -115,8 +115,8 @@ class Config:
 PLACEHOLDER_SECRETS = {"dev-secret-change-me", "change-me-to-a-long-random-string"}
 PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "secret", "password",
                      "default", "todo", "xxx")
-MIN_SECRET_CHARS = 16
-MIN_SECRET_BITS = 48  # estimated from the key's own character frequencies
+MIN_SECRET_CHARS = 32
+MIN_SECRET_BITS = 64  # estimated from the key's own character frequencies
 MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex(32))'"
 
 
