@@ -34,6 +34,7 @@ def process_env(env_file, **extra):
     """The test's environment without any setting of ours, plus ``ENV_FILE`` and ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     env["ENV_FILE"] = str(env_file)
+    env["FLASK_SKIP_DOTENV"] = "1"  # flask's own loading would read a developer's ./.env first
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
