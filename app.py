@@ -41,7 +41,6 @@ def create_app(config=None, **overrides):
     services = build_services(settings, overrides)
     app.extensions["smarttoy"] = services
     register_error_handlers(app)
-    register_access_log(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     for command in cli.COMMANDS:
@@ -51,6 +50,7 @@ def create_app(config=None, **overrides):
                         channel=f"{settings['REDIS_PREFIX']}socketio")
     services.notifier.attach(socketio)
     register_play_handler(socketio, register_socket_handlers(socketio))
+    register_access_log(app)  # outermost: Socket.IO's requests are logged too
     return app
 
 
@@ -75,6 +75,8 @@ def main():
     except ConfigError as refused:  # an unsafe production config: one line, no traceback
         print(f"error: {refused}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while starting
+        return 130
     return serve(app)
 
 
