@@ -90,7 +90,7 @@ class Config:
             "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
             "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10),
             "HTTP_IDLE_TIMEOUT": _float("HTTP_IDLE_TIMEOUT", 30),
-            "MAX_CONNECTIONS": _int("MAX_CONNECTIONS", 1000),
+            "MAX_CONNECTIONS": _int("MAX_CONNECTIONS", 4000),
             "SPEECH_ASR": _env("SPEECH_ASR", "pocketsphinx"),
             "SPEECH_TTS": _env("SPEECH_TTS", "espeak"),
             "SPEECH_CHAT": _env("SPEECH_CHAT", "offline"),
