@@ -20,6 +20,7 @@ from blueprints.errors import register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
 from config import Config, ConfigError, check_production
 from services.wiring import build_services
+from serving.process import hold_for_flask_run
 
 BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp,
               control.bp, speech.bp)
@@ -32,6 +33,7 @@ def create_app(config=None, **overrides):
     check_production(settings)
     logging.basicConfig(level=settings["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    hold_for_flask_run(settings)
     app = Flask(__name__, static_folder=None)
     app.url_map.merge_slashes = False  # "/get_music//etc/passwd" is a 404, not a redirect
     app.config.update(settings)

@@ -62,3 +62,27 @@ def max_connections(settings):
                     wanted, fitted, soft)
         return fitted
     return wanted
+
+
+def hold_for_flask_run(settings):
+    """``flask --app app run`` serves too: take the ``DATA_DIR`` lock there (in the reloader's
+    serving child, not its watching parent); other ``flask`` commands never take it.
+
+    A refusal is logged as one line and ends the process with exit code 1.
+    """
+    import click
+    from flask.helpers import get_debug_flag
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.info_name != "run":
+        return
+    reload = ctx.params.get("reload")
+    if reload is None:
+        reload = get_debug_flag()
+    if reload and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return
+    try:
+        hold_data_dir(settings)
+    except ServerRefused as refused:
+        log.error("%s", refused)
+        raise SystemExit(1) from None

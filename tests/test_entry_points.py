@@ -82,6 +82,9 @@ def test_every_entry_point_uses_the_settings_of_dot_env(tmp_path, servers):
     assert "Traceback" not in output and len(output.strip().splitlines()) == 1, output
     code, output = run([*GUNICORN, "-b", f"127.0.0.1:{free_port()}"], env)
     assert code != 0 and "already using the embedded store" in output, output
+    code, output = run([*FLASK, "run", "--port", str(free_port())], env)
+    assert code == 1 and "already using the embedded store" in output, output
+    assert "Traceback" not in output, output
     # The environment wins over .env.
     code, output = run([*FLASK, "users", "list"], process_env(env_file,
                                                               DATA_DIR=tmp_path / "other"))
