@@ -71,10 +71,12 @@ def _async_mode(settings):
 def main():
     """Serve on HOST:PORT with the embedded defaults unless MONGO_URI/REDIS_URL are set."""
     from serving.http import serve
+    from serving.process import ServerRefused, hold_data_dir
 
     try:
+        hold_data_dir(Config.from_env())  # before the store is opened or anything cleaned
         app = create_app()
-    except ConfigError as refused:  # an unsafe production config: one line, no traceback
+    except (ConfigError, ServerRefused) as refused:  # one line, no traceback
         print(f"error: {refused}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C while starting

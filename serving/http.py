@@ -1,6 +1,7 @@
 """The HTTP server behind ``python app.py`` (gevent pywsgi).
 
-``serve(app)`` takes the lock, binds HOST:PORT (one clear line and exit code 1 when the port is
+``serve(app)`` holds the ``DATA_DIR`` lock (``serving.process``; ``app.main`` takes it before
+the store is opened), binds HOST:PORT (one clear line and exit code 1 when the port is
 busy), logs "serving on http://host:port" only once bound, and stops cleanly on Ctrl-C/SIGTERM.
 Each accepted connection gets TCP_NODELAY (no 40 ms Nagle/delayed-ACK stall on keep-alive), at
 most ``HTTP_IDLE_TIMEOUT`` seconds to start a request line, ``HTTP_HEADER_TIMEOUT`` seconds to
