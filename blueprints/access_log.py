@@ -42,6 +42,8 @@ class AccessLog:
         try:
             return self.wsgi_app(environ, capture)
         finally:
+            if status[0] == "-" and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                status[0] = "101"  # a WebSocket: the line is written when it closes
             caller = note.get("caller")
             log.info("%s %s %s %.1fms%s", environ.get("REQUEST_METHOD", "-"),
                      environ.get("PATH_INFO", "") or "/", status[0],

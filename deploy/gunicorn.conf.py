@@ -1,9 +1,11 @@
 """gunicorn settings: ``gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'``.
 
 One gevent worker (Socket.IO needs one process per sticky session), bound to HOST:PORT from the
-same settings as ``python app.py`` (environment, then ``.env``). The listening socket has
-TCP_NODELAY (gunicorn sets it; accepted sockets inherit it on Linux). ``worker_connections`` is
-``MAX_CONNECTIONS`` (fitted to the open-file limit), ``keepalive`` is ``HTTP_IDLE_TIMEOUT``.
+same settings as ``python app.py`` (environment, then ``.env``). The worker is gevent's pywsgi
+with the same request timeouts as ``python app.py`` (``serving.gunicorn_worker``:
+``HTTP_IDLE_TIMEOUT``, ``HTTP_HEADER_TIMEOUT``). The listening socket has TCP_NODELAY (gunicorn
+sets it; accepted sockets inherit it on Linux). ``worker_connections`` is ``MAX_CONNECTIONS``
+(fitted to the open-file limit).
 gunicorn's own access log is off: the app logs one line per request (``smarttoy.access``).
 With the embedded store (no ``MONGO_URI``) the master takes the ``DATA_DIR`` lock, so a second
 server on the same folder, or ``-w 2``, is refused with one line; so is an unsafe production
@@ -22,10 +24,10 @@ _settings = Config.from_env()
 _host = _settings["HOST"]
 
 bind = [f"[{_host}]:{_settings['PORT']}" if ":" in _host else f"{_host}:{_settings['PORT']}"]
-worker_class = "gevent"
+worker_class = "serving.gunicorn_worker.Worker"  # gevent pywsgi + request timeouts
 workers = 1
 worker_connections = max_connections(_settings)
-keepalive = max(1, int(_settings["HTTP_IDLE_TIMEOUT"]))
+keepalive = max(1, int(_settings["HTTP_IDLE_TIMEOUT"]))  # for other worker classes (-k)
 timeout = 30  # a worker silent this long (event loop blocked) is restarted
 graceful_timeout = 10
 limit_request_line = 8190

@@ -24,8 +24,9 @@ log = logging.getLogger("smarttoy.server")
 
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                      b"Content-Length: 0\r\n\r\n")
-class _Handler(WSGIHandler):
-    """pywsgi's handler with an idle timeout before a request line and a header timeout."""
+class RequestTimeouts:
+    """Mixin for a pywsgi handler: the server's ``idle_timeout`` to start a request line and
+    ``header_timeout`` to finish the headers (408 and closed)."""
 
     def read_requestline(self):
         line = None
@@ -50,6 +51,10 @@ class _Handler(WSGIHandler):
 
 class _HeaderTimeout(Exception):
     """The client did not finish its request headers in time."""
+
+
+class _Handler(RequestTimeouts, WSGIHandler):
+    """pywsgi's handler with the request timeouts."""
 
 
 class HttpServer(WSGIServer):

@@ -169,13 +169,16 @@ def test_flask_run_serves_database_calls_from_its_threads(tmp_path, servers):
     assert requests.get(f"{server.url}/healthz", timeout=10).json()["data"]["mongo"] == "ok"
 
 
-def test_slow_clients_are_timed_out_and_capped(tmp_path, servers):
+@pytest.mark.parametrize("entry", ["python app.py", "gunicorn"])
+def test_slow_clients_are_timed_out_and_capped(tmp_path, servers, entry):
     port, cap = free_port(), 150
     env = process_env(write_env_file(tmp_path / ".env", PORT=port, DATA_DIR=tmp_path / "data",
                                      MEDIA_DIR=tmp_path / "media", HTTP_HEADER_TIMEOUT=3,
                                      HTTP_IDLE_TIMEOUT=3, MAX_CONNECTIONS=cap))
-    server = servers(PYTHON_APP, env=env, log=tmp_path / "server.log", port=port).ready()
-    before = open_fds(server.proc.pid)
+    args = PYTHON_APP if entry == "python app.py" else GUNICORN
+    server = servers(args, env=env, log=tmp_path / "server.log", port=port).ready()
+    pid = children(server.proc.pid)[0] if entry == "gunicorn" else server.proc.pid
+    before = open_fds(pid)
     idle = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     idle.request("GET", "/healthz")
     assert idle.getresponse().read()
@@ -188,7 +191,7 @@ def test_slow_clients_are_timed_out_and_capped(tmp_path, servers):
                 half[-1].sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")  # unfinished
             health = requests.get(f"{server.url}/healthz", timeout=60)  # answers despite them
             assert health.status_code == 200
-            assert open_fds(server.proc.pid) <= before + cap + 2
+            assert open_fds(pid) <= before + cap + 2
 
         answers = [_read_to_end(sock) for sock in half]
         assert all(a.startswith(b"HTTP/1.1 408") for a in answers), {a[:40] for a in answers}
