@@ -106,19 +106,20 @@ class _Serializer:
     def __init__(self, lock):
         self._lock = lock
         self._executor = None
-        self._owner = None
+        self._owner = []  # the owner thread's id, once started (the thread keeps only this list)
         if not _gevent_patched():
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="embedded-store",
-                                                initializer=self._claim)
-
-    def _claim(self):
-        self._owner = threading.get_ident()
+                                                initializer=_claim, initargs=(self._owner,))
 
     def __call__(self, fn, *args, **kwargs):
-        if self._executor is None or threading.get_ident() == self._owner:
+        if self._executor is None or threading.get_ident() in self._owner:
             with self._lock:
                 return fn(*args, **kwargs)
         return self._executor.submit(self.__call__, fn, *args, **kwargs).result()
+
+
+def _claim(owner):
+    owner.append(threading.get_ident())
 
 
 def _gevent_patched():
