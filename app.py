@@ -8,17 +8,20 @@ if __name__ == "__main__":
     monkey.patch_all()
 
 import logging
+import sys
 
 from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints import chats, cli, content, control, friends, health, realtime, speech, toys, users
+from blueprints.access_log import register_access_log
 from blueprints.errors import NoSniff, register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
-from config import Config, check_production
+from config import Config, ConfigError, check_production
 from services.notify import socketio_options
 from services.wiring import build_services
+from serving.process import hold_for_flask_run
 
 BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp,
               control.bp, speech.bp)
@@ -31,6 +34,7 @@ def create_app(config=None, **overrides):
     check_production(settings)
     logging.basicConfig(level=settings["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    hold_for_flask_run(settings)
     app = Flask(__name__, static_folder=None)
     app.url_map.merge_slashes = False  # "/get_music//etc/passwd" is a 404, not a redirect
     app.config.update(settings)
@@ -49,6 +53,7 @@ def create_app(config=None, **overrides):
     app.wsgi_app = NoSniff(app.wsgi_app)
     services.notifier.attach(socketio)
     register_play_handler(socketio, register_socket_handlers(socketio))
+    register_access_log(app)  # outermost: Socket.IO's requests are logged too
     return app
 
 
@@ -66,12 +71,19 @@ def _async_mode(settings):
 
 def main():
     """Serve on HOST:PORT with the embedded defaults unless MONGO_URI/REDIS_URL are set."""
-    app = create_app()
-    socketio = app.extensions["socketio"]
-    host, port = app.config["HOST"], app.config["PORT"]
-    logging.getLogger(__name__).info("serving on http://%s:%s", host, port)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    from serving.http import serve
+    from serving.process import ServerRefused, hold_data_dir
+
+    try:
+        hold_data_dir(Config.from_env())  # before the store is opened or anything cleaned
+        app = create_app()
+    except (ConfigError, ServerRefused) as refused:  # one line, no traceback
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C while starting
+        return 130
+    return serve(app)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,13 +1,36 @@
 """Every setting, read from the environment with development defaults.
 
+``Config.from_env()`` first loads ``.env`` (``load_env_file``): the file next to this module, or
+the one named by ``ENV_FILE``. Variables already in the environment win over the file. Every entry
+point (``python app.py``, gunicorn ``'app:create_app()'``, the ``flask --app app`` CLI) builds its
+settings through ``create_app`` → ``Config.from_env()``, so all of them see the same values.
+Relative ``DATA_DIR``/``MEDIA_DIR`` are relative to this folder, whatever the working directory.
 ``create_app(config=None, **overrides)`` starts from ``Config.from_env()``; tests pass overrides.
 ``.env.example`` lists the same names.
 """
 
+import math
 import os
+from collections import Counter
 from pathlib import Path
 
+from dotenv import dotenv_values
+
 ROOT = Path(__file__).resolve().parent
+
+
+def load_env_file():
+    """Copy the settings of ``.env`` (or ``ENV_FILE``) into ``os.environ`` where not already set.
+
+    Returns the path read, or None when there is no such file.
+    """
+    path = Path(os.environ.get("ENV_FILE") or ROOT / ".env")
+    if not path.is_file():
+        return None
+    for name, value in dotenv_values(path).items():
+        if value is not None and name not in os.environ:
+            os.environ[name] = value
+    return path
 
 
 def _env(name, default=None):
@@ -30,15 +53,21 @@ def _float(name, default):
     return float(_env(name, default))
 
 
+def _path(name, default):
+    """An absolute path; a relative one is taken from this folder (not the working directory)."""
+    return (ROOT / _env(name, default)).resolve()
+
+
 class Config:
-    """All settings as plain attributes; ``as_dict()`` feeds ``app.config``."""
+    """Builds the settings mapping that ``create_app`` puts into ``app.config``."""
 
     DEV_SECRET = "dev-secret-change-me"
 
     @classmethod
     def from_env(cls):
         """Build the settings mapping from ``os.environ`` (after loading ``.env`` if present)."""
-        data_dir = Path(_env("DATA_DIR", ROOT / "data")).resolve()
+        load_env_file()
+        data_dir = _path("DATA_DIR", "data")
         return {
             "ENV": _env("APP_ENV", "development"),
             "HOST": _env("HOST", "127.0.0.1"),
@@ -49,7 +78,7 @@ class Config:
             "REDIS_URL": _env("REDIS_URL"),
             "REDIS_PREFIX": _env("REDIS_PREFIX", "smarttoy:"),
             "DATA_DIR": str(data_dir),
-            "MEDIA_DIR": str(Path(_env("MEDIA_DIR", ROOT / "uploads")).resolve()),
+            "MEDIA_DIR": str(_path("MEDIA_DIR", "uploads")),
             "STATIC_MEDIA_DIR": str(ROOT / "static"),
             "MAX_UPLOAD_MB": _float("MAX_UPLOAD_MB", 10),
             "MAX_AUDIO_SECONDS": _float("MAX_AUDIO_SECONDS", 120),
@@ -63,6 +92,9 @@ class Config:
             "TRUST_PROXY": _bool("TRUST_PROXY", False),
             "ASYNC_MODE": _env("ASYNC_MODE"),
             "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+            "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10),
+            "HTTP_IDLE_TIMEOUT": _float("HTTP_IDLE_TIMEOUT", 30),
+            "MAX_CONNECTIONS": _int("MAX_CONNECTIONS", 4000),
             "SPEECH_ASR": _env("SPEECH_ASR", "pocketsphinx"),
             "SPEECH_TTS": _env("SPEECH_TTS", "espeak"),
             "SPEECH_CHAT": _env("SPEECH_CHAT", "offline"),
@@ -83,12 +115,42 @@ class Config:
         }
 
 
+# Values published in this repository or typical of a template: never a production secret.
+PLACEHOLDER_SECRETS = {"dev-secret-change-me", "change-me-to-a-long-random-string"}
+PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "secret", "password",
+                     "default", "todo", "xxx")
+MIN_SECRET_CHARS = 32
+MIN_SECRET_BITS = 64  # estimated from the key's own character frequencies
+MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def secret_problem(secret):
+    """Why ``secret`` is unfit to sign in production, or None when it looks random enough."""
+    if not secret:
+        return "SECRET_KEY is not set"
+    if secret in PLACEHOLDER_SECRETS or any(w in secret.lower() for w in PLACEHOLDER_WORDS):
+        return "SECRET_KEY is a placeholder"
+    if len(secret) < MIN_SECRET_CHARS:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_CHARS} characters"
+    steps = Counter(ord(b) - ord(a) for a, b in zip(secret, secret[1:], strict=False))
+    if len(steps) <= 2 or steps.most_common(1)[0][1] * 2 >= len(secret) - 1:
+        return "SECRET_KEY is a repeating or counting pattern"
+    bits = sum(n * math.log2(len(secret) / n) for n in Counter(secret).values())
+    if bits < MIN_SECRET_BITS:
+        return (f"SECRET_KEY is too predictable (about {bits:.0f} bits of entropy, "
+                f"{MIN_SECRET_BITS} needed)")
+    return None
+
+
+class ConfigError(RuntimeError):
+    """A setting that must not be used; the message says what to do."""
+
+
 def check_production(settings):
-    """Raise ``RuntimeError`` with a clear message when a production config is unsafe."""
-    if settings.get("ENV") == "production":
-        secret = settings.get("SECRET_KEY")
-        if not secret or secret == Config.DEV_SECRET or len(secret) < 16:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random string of 16+ characters when "
-                "APP_ENV=production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
-            )
+    """Raise ``ConfigError`` with a clear message when a production config is unsafe."""
+    if settings.get("ENV") != "production":
+        return
+    problem = secret_problem(settings.get("SECRET_KEY"))
+    if problem:
+        raise ConfigError(f"{problem}; APP_ENV=production needs a random SECRET_KEY. "
+                           f"Make one with: {MAKE_SECRET}")

@@ -2,7 +2,8 @@
 
 Kinds: ``music`` (songs), ``image`` (covers and avatars), ``chat`` (voice messages and spoken
 prompts), ``qr`` (device QR codes). Each kind has a folder under ``MEDIA_DIR``; shipped files
-(default avatars, boot prompts) live under ``static/<kind>/`` and are found second.
+(default avatars, boot prompts) live under ``static/<kind>/`` and are found second. The boot
+prompts are found as ``music`` too.
 """
 
 import re
@@ -12,6 +13,9 @@ from pathlib import Path
 from services.errors import NotFound
 
 KINDS = ("music", "image", "chat", "qr")
+# The boot prompts /open_toy names live with the spoken files (``chat``); legacy toy firmware
+# fetches them from /get_music/, so ``music`` falls back to them.
+BOOT_PROMPTS = ("Success.mp3", "Nobind.mp3", "Nolic.mp3")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -33,7 +37,8 @@ class MediaLibrary:
         if kind not in KINDS or not isinstance(name, str) or not SAFE_NAME.match(name) \
                 or ".." in name:
             raise NotFound("file not found")
-        for root in (self._media / kind, self._static / kind):
+        kinds = (kind, "chat") if kind == "music" and name in BOOT_PROMPTS else (kind,)
+        for root in [base / each for each in kinds for base in (self._media, self._static)]:
             path = root / name
             if path.is_file() and path.resolve().parent == root.resolve():
                 return path

@@ -41,6 +41,7 @@ def open_store(settings, overrides):
         client, db, serialized = open_mongo(settings)
     if serialized:
         db = SerializedDatabase(db)
+        client = db.serialize(client) if client is not None else None
     redis = overrides.get("redis")
     if redis is None:
         redis = open_redis(settings)

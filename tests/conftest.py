@@ -21,6 +21,9 @@ from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse: nothing 
 from tests.support import Api
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A developer's .env (e.g. APP_ENV=production) must not change what the tests see; the tests of
+# .env loading name their own file. Servers the tests start inherit this too.
+os.environ["ENV_FILE"] = os.devnull
 
 
 @pytest.fixture(scope="session")

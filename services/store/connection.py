@@ -7,6 +7,7 @@ runs at import; ``create_app`` calls these once per process.
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -50,38 +51,80 @@ def open_redis(settings):
 
 
 class SerializedDatabase:
-    """Wrap a database so every collection call holds one re-entrant lock.
+    """Wrap a database so every call holds one re-entrant lock and runs on the thread that owns
+    the database.
 
-    litemongo's SQLite connections are not thread-safe. Cursors are materialized to lists under
-    the lock, so repositories pass ``sort``/``skip``/``limit`` as ``find`` keyword arguments.
+    litemongo's SQLite connections belong to the thread that opened them. Under gevent
+    (``python app.py``, gunicorn -k gevent) there is one OS thread and calls run in place; in a
+    threaded server (``flask --app app run``) they are handed to one dedicated thread. Cursors
+    are materialized to lists there, so repositories pass ``sort``/``skip``/``limit`` as ``find``
+    keyword arguments.
     """
 
     def __init__(self, db, lock=None):
         self._db = db
-        self._lock = lock or threading.RLock()
+        self._run = _Serializer(lock or threading.RLock())
 
     def __getitem__(self, name):
-        return _SerializedCollection(self._db[name], self._lock)
+        return Serialized(self._run(self._db.__getitem__, name), self._run)
 
     def __getattr__(self, name):
-        return getattr(self._db, name)
+        return _serialized(getattr(self._db, name), self._run)
+
+    def serialize(self, obj):
+        """``obj`` (e.g. the client, for ``close``) with its methods run like the database's."""
+        return Serialized(obj, self._run)
 
 
-class _SerializedCollection:
-    def __init__(self, collection, lock):
-        self._collection = collection
+class Serialized:
+    """An object whose method calls go through a ``_Serializer``."""
+
+    def __init__(self, obj, run):
+        self._obj = obj
+        self._run = run
+
+    def __getattr__(self, name):
+        return _serialized(getattr(self._obj, name), self._run)
+
+
+def _serialized(attr, run):
+    if not callable(attr):
+        return attr
+
+    def call(*args, **kwargs):
+        result = attr(*args, **kwargs)
+        if hasattr(result, "__next__") and not isinstance(result, dict):
+            return list(result)
+        return result
+
+    return lambda *args, **kwargs: run(call, *args, **kwargs)
+
+
+class _Serializer:
+    """Run a call under the lock: in place under gevent, else on one owner thread."""
+
+    def __init__(self, lock):
         self._lock = lock
+        self._executor = None
+        self._owner = []  # the owner thread's id, once started (the thread keeps only this list)
+        if not _gevent_patched():
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="embedded-store",
+                                                initializer=_claim, initargs=(self._owner,))
 
-    def __getattr__(self, name):
-        attr = getattr(self._collection, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
+    def __call__(self, fn, *args, **kwargs):
+        if self._executor is None or threading.get_ident() in self._owner:
             with self._lock:
-                result = attr(*args, **kwargs)
-                if hasattr(result, "__next__") and not isinstance(result, dict):
-                    return list(result)
-                return result
+                return fn(*args, **kwargs)
+        return self._executor.submit(self.__call__, fn, *args, **kwargs).result()
 
-        return call
+
+def _claim(owner):
+    owner.append(threading.get_ident())
+
+
+def _gevent_patched():
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")

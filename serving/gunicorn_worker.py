@@ -1,0 +1,33 @@
+"""The gunicorn worker of ``deploy/gunicorn.conf.py``: gunicorn's gevent pywsgi worker with the
+same request timeouts as ``python app.py`` (``HTTP_IDLE_TIMEOUT`` to start a request line,
+``HTTP_HEADER_TIMEOUT`` to finish the headers, else 408 and closed). gunicorn's
+``worker_connections`` caps the connections."""
+
+from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler, PyWSGIServer
+
+from config import Config
+from serving.http import RequestTimeouts
+
+
+class Handler(RequestTimeouts, PyWSGIHandler):
+    """gunicorn's pywsgi handler with the request timeouts."""
+
+
+class Server(PyWSGIServer):
+    """Carries the timeouts the handler reads (set from the settings when the worker starts)."""
+
+    idle_timeout = 30.0
+    header_timeout = 10.0
+
+
+class Worker(GeventPyWSGIWorker):
+    """``worker_class = "serving.gunicorn_worker.Worker"``."""
+
+    server_class = Server
+    wsgi_handler = Handler
+
+    def run(self):
+        settings = Config.from_env()
+        Server.idle_timeout = float(settings["HTTP_IDLE_TIMEOUT"])
+        Server.header_timeout = float(settings["HTTP_HEADER_TIMEOUT"])
+        super().run()
