@@ -62,7 +62,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(ServiceError)
     def service_error(error):
-        return envelope(error.status, error.msg, error.data)
+        response = envelope(error.status, error.msg, error.data)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(max(1, int(retry_after)))
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):

@@ -2,6 +2,7 @@
 
 import io
 import re
+import shutil
 import struct
 import subprocess
 import wave
@@ -9,7 +10,13 @@ import wave
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from services.audio import AudioConverter, configure_pydub, find_ffmpeg
+from services.audio import (
+    AudioConverter,
+    bundled_ffmpeg,
+    configure_pydub,
+    find_ffmpeg,
+    missing_features,
+)
 from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
 from tests.audio_samples import amr_wb_bytes, write_tones
 
@@ -55,7 +62,7 @@ def converter(spool):
 
 def stream_info(path):
     """ffmpeg's description of the first audio stream of ``path``."""
-    proc = subprocess.run([find_ffmpeg(), "-hide_banner", "-i", str(path)],
+    proc = subprocess.run([bundled_ffmpeg(), "-hide_banner", "-i", str(path)],
                           capture_output=True, timeout=10, check=False)
     return next(line for line in proc.stderr.decode().splitlines() if "Audio:" in line)
 
@@ -254,20 +261,78 @@ def test_probe_duration_rejects_non_audio(converter):
         converter.probe_duration(b"\x00" * 4000)
 
 
-def test_system_ffmpeg_on_path_is_preferred(tmp_path, monkeypatch):
-    fake = tmp_path / "ffmpeg"
-    fake.write_text("#!/bin/sh\nexit 0\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))
+def fake_ffmpeg(folder, body=None, hide=None):
+    """A shell-script ffmpeg in ``folder`` that runs the bundled one (or ``body``); ``hide``: a
+    word removed from its ``-codecs`` listing (as a build without that decoder would print)."""
+    real = bundled_ffmpeg()
+    grep = shutil.which("grep")
+    hidden = f'if [ "$2" = "-codecs" ]; then "{real}" "$@" | {grep} -v " {hide} "; exit; fi\n' \
+        if hide else ""
+    script = folder / "ffmpeg"
+    run = body or f'exec "{real}" "$@"'
+    script.write_text(f"#!/bin/sh\n{hidden}{run}\n")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.fixture
+def fresh_choice(monkeypatch):
+    """``find_ffmpeg`` decides again (its cache is per process), and again after the test."""
     monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
     find_ffmpeg.cache_clear()
-    try:
-        assert find_ffmpeg() == str(fake)
-        monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-        find_ffmpeg.cache_clear()
-        assert "imageio_ffmpeg" in find_ffmpeg()
-    finally:
-        find_ffmpeg.cache_clear()
+    yield
+    find_ffmpeg.cache_clear()
+
+
+def test_a_capable_ffmpeg_on_path_is_preferred(tmp_path, monkeypatch, fresh_choice, caplog):
+    fake = fake_ffmpeg(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_ffmpeg() == str(fake)
+    assert missing_features(str(fake)) == ""
+    assert "cannot be used" not in caplog.text
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    find_ffmpeg.cache_clear()
+    assert find_ffmpeg() == bundled_ffmpeg()
+
+
+def test_an_ffmpeg_without_amr_decoder_is_replaced_by_the_bundled_one(
+        tmp_path, monkeypatch, fresh_choice, caplog):
+    fake = fake_ffmpeg(tmp_path, hide="amr_nb")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert missing_features(str(fake)) == "decoder amr_nb"
+    assert find_ffmpeg() == bundled_ffmpeg()
+    lines = [r.getMessage() for r in caplog.records if "cannot be used" in r.getMessage()]
+    assert len(lines) == 1 and str(fake) in lines[0] and "decoder amr_nb" in lines[0]
+    find_ffmpeg()  # decided once per process: no second log line
+    assert len([r for r in caplog.records if "cannot be used" in r.getMessage()]) == 1
+
+
+def test_ffmpeg_binary_setting_wins_over_path_and_is_checked(tmp_path, monkeypatch,
+                                                             fresh_choice, caplog):
+    on_path = fake_ffmpeg(tmp_path)
+    chosen_dir = tmp_path / "chosen"
+    chosen_dir.mkdir()
+    chosen = fake_ffmpeg(chosen_dir)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    converter = AudioConverter.from_config({"FFMPEG_BINARY": str(chosen)})
+    assert converter.ffmpeg == str(chosen) != str(on_path)
+    lame_less = fake_ffmpeg(chosen_dir, hide="mp3")  # no mp3 codec: neither decoder nor lame
+    find_ffmpeg.cache_clear()
+    assert AudioConverter.from_config({"FFMPEG_BINARY": str(lame_less)}).ffmpeg \
+        == bundled_ffmpeg()
+    assert "decoder mp3" in caplog.text
+    missing = str(tmp_path / "no-such-ffmpeg")
+    assert AudioConverter.from_config({"FFMPEG_BINARY": missing}).ffmpeg == bundled_ffmpeg()
+    assert f"ffmpeg {missing} cannot be used (cannot run" in caplog.text
+
+
+def test_a_distro_ffmpeg_on_path_converts_every_format(samples, tmp_path, fresh_choice):
+    """Whatever ffmpeg is on PATH (e.g. Debian's), the converter's choice handles every format."""
+    converter = AudioConverter(max_seconds=5, temp_dir=tmp_path / "spool")
+    for name in [*ENCODINGS, "tone.awb"]:
+        result = converter.convert_to_mp3(samples / name, tmp_path / "out")
+        assert result.duration > 0.9
+    assert_nothing_left(tmp_path / "spool")
 
 
 def test_pydub_uses_our_ffmpeg(tmp_path):
