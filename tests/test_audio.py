@@ -2,7 +2,6 @@
 
 import io
 import re
-import shutil
 import struct
 import subprocess
 import wave
@@ -19,6 +18,7 @@ from services.audio import (
 )
 from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
 from tests.audio_samples import amr_wb_bytes, write_tones
+from tests.fake_ffmpeg import fake_ffmpeg
 
 SECONDS = 1.5
 # name: ffmpeg output options for a 1.5 s sine tone
@@ -259,20 +259,6 @@ def test_speech_pcm_and_wav_16k_mono(converter, samples, spool, name):
 def test_probe_duration_rejects_non_audio(converter):
     with pytest.raises(UnsupportedMedia):
         converter.probe_duration(b"\x00" * 4000)
-
-
-def fake_ffmpeg(folder, body=None, hide=None):
-    """A shell-script ffmpeg in ``folder`` that runs the bundled one (or ``body``); ``hide``: a
-    word removed from its ``-codecs`` listing (as a build without that decoder would print)."""
-    real = bundled_ffmpeg()
-    grep = shutil.which("grep")
-    hidden = f'if [ "$2" = "-codecs" ]; then "{real}" "$@" | {grep} -v " {hide} "; exit; fi\n' \
-        if hide else ""
-    script = folder / "ffmpeg"
-    run = body or f'exec "{real}" "$@"'
-    script.write_text(f"#!/bin/sh\n{hidden}{run}\n")
-    script.chmod(0o755)
-    return script
 
 
 @pytest.fixture
