@@ -5,6 +5,7 @@ import re
 import struct
 import subprocess
 import wave
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from werkzeug.datastructures import FileStorage
@@ -330,3 +331,15 @@ def test_pydub_uses_our_ffmpeg(tmp_path):
     target = tmp_path / "pydub.mp3"
     tone.export(target, format="mp3").close()
     assert abs(AudioConverter().probe_duration(target) - 0.5) < 0.1
+
+
+def test_concurrent_first_uses_check_the_binary_once(tmp_path, fresh_choice):
+    calls = tmp_path / "calls"
+    real = bundled_ffmpeg()
+    script = tmp_path / "ffmpeg"
+    script.write_text(f'#!/bin/sh\necho "$2" >> "{calls}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    with ThreadPoolExecutor(8) as pool:
+        chosen = set(pool.map(lambda _: find_ffmpeg(str(script)), range(8)))
+    assert chosen == {str(script)}
+    assert sorted(calls.read_text().split()) == ["-codecs", "-demuxers", "-encoders"]

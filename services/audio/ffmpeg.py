@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import warnings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ _NO_SPACE = re.compile(re.escape(os.strerror(errno.ENOSPC)) + "|"
                        + re.escape(os.strerror(errno.EDQUOT)), re.IGNORECASE)
 _PR_SET_PDEATHSIG = 1
 NICENESS = 10  # conversions yield the CPU to the server's event loop
+_CHOICE_LOCK = threading.Lock()
 
 
 class FfmpegFailed(Exception):
@@ -73,15 +75,21 @@ def bundled_ffmpeg():
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-@functools.cache
 def find_ffmpeg(preferred=None):
     """The ffmpeg binary to use: ``preferred`` (a path or command name, e.g. the
     ``FFMPEG_BINARY`` setting), else ``ffmpeg`` on PATH, else the bundled one.
 
     A candidate that is missing or lacks a needed decoder, encoder or demuxer is replaced by the
-    bundled binary, with one warning naming what it lacks. Cached per ``preferred``.
+    bundled binary, with one warning naming what it lacks. Decided once per ``preferred`` and
+    process (``find_ffmpeg.cache_clear()`` forgets); concurrent first callers wait for one check.
     Raises ``RuntimeError`` when no usable ffmpeg exists.
     """
+    with _CHOICE_LOCK:  # cooperative under gevent (patched before this module is imported)
+        return _choose(preferred)
+
+
+@functools.cache
+def _choose(preferred):
     candidate = preferred or shutil.which("ffmpeg")
     if not candidate:
         return bundled_ffmpeg()
@@ -98,6 +106,9 @@ def find_ffmpeg(preferred=None):
     log.warning("ffmpeg %s cannot be used (%s); using the bundled %s instead",
                 path, missing, fallback)
     return fallback
+
+
+find_ffmpeg.cache_clear = _choose.cache_clear
 
 
 def missing_features(ffmpeg, timeout=10):
@@ -165,7 +176,8 @@ def _spawn(cmd, timeout):
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True,
-                                preexec_fn=_child_setup)
+                                preexec_fn=functools.partial(_child_setup, _prctl(),
+                                                             os.getpid()))
     except OSError as exc:
         raise FfmpegFailed(f"cannot run {cmd[0]}: {exc.strerror or exc}",
                            unavailable=True) from exc
@@ -189,16 +201,22 @@ def _kill_group(proc):
     proc.communicate()
 
 
-def _child_setup():
-    """In the forked child: die with the parent (``PR_SET_PDEATHSIG``), run at lower priority."""
-    parent = os.getppid()
+@functools.cache
+def _prctl():
+    """libc's ``prctl``, looked up in the parent (a forked child must not load libraries), or
+    None where there is none (not Linux: the process group is still killed on timeout)."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the process group still goes on timeout
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _child_setup(prctl, parent):
+    """In the forked child: die with ``parent`` (``PR_SET_PDEATHSIG``), run at lower priority."""
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
     os.nice(NICENESS)
 
 
