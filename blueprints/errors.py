@@ -7,6 +7,7 @@ Also here, because they shape every response: 429 answers carry ``Retry-After``;
 to parse is a 400 like any other malformed JSON, never a RecursionError.
 """
 
+import errno
 import logging
 
 from flask import current_app, jsonify
@@ -88,5 +89,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(Exception)
     def unexpected(error):
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("out of disk space: %s", error)  # e.g. spooling a request body
+            response = envelope(507, "the server is out of disk space: nothing was stored, "
+                                     "retry later")
+            response.headers["Retry-After"] = "5"
+            return response
         log.exception("unhandled error")
         return envelope(500, "internal error")

@@ -52,8 +52,8 @@ def report(name, **figures):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 1 MiB tmpfs mounted as the media folder (needs root and CAP_SYS_ADMIN)."""
-    mount = tmp_path / "media"
+    """A 1 MiB tmpfs (needs root and CAP_SYS_ADMIN)."""
+    mount = tmp_path / "small-disk"
     mount.mkdir()
     proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
                           capture_output=True, timeout=10, check=False)
@@ -291,3 +291,31 @@ def _swallow(fn):
         return fn()
     except requests.RequestException as exc:
         return exc
+
+
+def test_full_temp_disk_while_the_request_body_is_spooled_is_507(server_env, small_disk,
+                                                                 tmp_path):
+    """Werkzeug spools multipart bodies over 500 KB to the system temp folder (``TMPDIR``): that
+    disk full is 507 as well (not 500), and nothing is stored."""
+    big = write_tones(tmp_path, {"big.wav": ["-ar", "44100", "-c:a", "pcm_s16le"]}, 8)
+    data = (big / "big.wav").read_bytes()
+    assert len(data) > 600 * 1024
+    key = cli(server_env, "devices", "create").split()[0]
+    server = ServerProcess(dict(server_env, TMPDIR=small_disk),
+                           log_path=tmp_path / "server.log").start()
+    try:
+        family = RemoteFamily(server, key)
+        filler = fill(small_disk, 64 * 1024)
+        response = family.upload(data)
+        assert response.status_code == 507 and "disk space" in response.json()["msg"], \
+            response.text
+        assert response.headers["Retry-After"] == "5"
+        assert work_files(small_disk) == ["filler.bin"]
+        assert family.unread_on_toy() == []
+        filler.unlink()
+        assert family.upload(data).status_code == 200
+        assert len(family.unread_on_toy()) == 1
+    finally:
+        server.stop()
+    report("disk full while the request body is spooled", requests=2, faults=1,
+           answered_507=1, files_left=0, lost=0)
