@@ -1,9 +1,11 @@
 """AudioConverter: every accepted format, bad and hostile inputs, limits, no leftovers."""
 
 import io
+import os
 import re
 import struct
 import subprocess
+import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
 
@@ -343,3 +345,27 @@ def test_concurrent_first_uses_check_the_binary_once(tmp_path, fresh_choice):
         chosen = set(pool.map(lambda _: find_ffmpeg(str(script)), range(8)))
     assert chosen == {str(script)}
     assert sorted(calls.read_text().split()) == ["-codecs", "-demuxers", "-encoders"]
+
+
+def test_leftovers_of_dead_processes_are_removed_and_a_live_servers_kept(tmp_path):
+    from services.audio.leftovers import remove_leftovers
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    live = os.getppid()  # another process that is alive (pytest's parent)
+    chat, spool = tmp_path / "chat", tmp_path / ".spool"
+    chat.mkdir()
+    spool.mkdir()
+    names = {
+        chat / f".part-{dead.pid}-ab12.mp3": False, chat / f".part-{os.getpid()}-cd34.mp3": False,
+        chat / ".part-0123abcd.mp3": False, chat / f".part-{live}-ef56.mp3": True,
+        spool / f"audio-in-{dead.pid}-x1y2": False, spool / f"audio-in-{live}-z3w4": True,
+        chat / "0123456789abcdef0123456789abcdef.mp3": True, spool / "notes.txt": True,
+    }
+    for path in names:
+        path.write_bytes(b"x")
+    old = spool / f"audio-in-{live}-old1"  # a live pid, but older than max_age: pid reused
+    old.write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert remove_leftovers([chat, spool, tmp_path / "missing"]) == 5
+    assert {path: path.exists() for path in names} == names and not old.exists()

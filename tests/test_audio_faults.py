@@ -105,7 +105,7 @@ def test_full_media_disk_is_507_and_leaves_nothing(make_app, small_disk, samples
 # --- ffmpeg missing or vanished ----------------------------------------------------------------
 
 def test_missing_ffmpeg_falls_back_and_a_vanished_one_is_503(make_app, tmp_path, samples,
-                                                             caplog):
+                                                             caplog, monkeypatch):
     from services.audio import find_ffmpeg
 
     find_ffmpeg.cache_clear()
@@ -128,8 +128,18 @@ def test_missing_ffmpeg_falls_back_and_a_vanished_one_is_503(make_app, tmp_path,
         assert int(response.headers["Retry-After"]) >= 1
         assert api.services.unread.counts(family.toy_id) == {family.parent_id: 1}
         assert [p for p in work_files(tmp_path / "m2") if "part-" in p or "audio-in" in p] == []
-        report("ffmpeg missing / vanished", requests=3, faults=2, fell_back=1, answered_503=1,
-               lost=0)
+
+        monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "no-bundled-ffmpeg-either"))
+        find_ffmpeg.cache_clear()
+        api = Api(make_app({"FFMPEG_BINARY": missing, "MEDIA_DIR": str(tmp_path / "m3")},
+                           tts=FakeTTS()))
+        family = Family(api)
+        nowhere = upload(api, family, samples["amr-nb.amr"])
+        assert nowhere.status_code == 503 and "unavailable" in nowhere.get_json()["msg"]
+        assert api.services.unread.counts(family.toy_id) == {}
+        assert [p for p in work_files(tmp_path / "m3") if "part-" in p or "audio-in" in p] == []
+        report("ffmpeg missing / vanished / none at all", requests=4, faults=3, fell_back=1,
+               answered_503=2, lost=0)
     finally:
         find_ffmpeg.cache_clear()
 
