@@ -1,4 +1,5 @@
-"""Audio media: choosing ffmpeg, the upload converter, leftover clean-up (no Flask here)."""
+"""Audio media: choosing ffmpeg, the upload converter, disk-full answers, leftover clean-up,
+synthesised melodies (no Flask here)."""
 
 from services.audio.converter import (
     SPEECH_RATE,

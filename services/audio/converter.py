@@ -12,7 +12,6 @@ process id (``.part-<pid>-*.mp3``, ``audio-in-<pid>-*``) so ``remove_leftovers``
 killed process left behind without touching a live one's.
 """
 
-import errno
 import io
 import logging
 import os
@@ -25,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.audio.diskspace import RETRY_AFTER, disk_full, disk_full_is_507, low_on_space
 from services.audio.ffmpeg import (
     UPLOAD_DEMUXERS,
     FfmpegFailed,
@@ -36,7 +36,6 @@ from services.audio.ffmpeg import (
 from services.audio.leftovers import remove_leftovers
 from services.audio.sniff import wav_is_truncated
 from services.errors import (
-    InsufficientStorage,
     InvalidInput,
     ServiceUnavailable,
     TooLarge,
@@ -50,9 +49,6 @@ MB = 1024 * 1024
 SPEECH_RATE = 16000
 _CHUNK = 256 * 1024
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.mp3")
-_NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
-_LOW_SPACE = 64 * 1024  # a failed ffmpeg run with less free space than this is "disk full"
-RETRY_AFTER = 5  # seconds a client is told to wait when conversions are saturated or disk full
 
 
 @dataclass(frozen=True)
@@ -145,7 +141,7 @@ class AudioConverter:
         final = folder / (name or new_mp3_name())
         partial = folder / f".part-{os.getpid()}-{secrets.token_hex(8)}.mp3"
         try:
-            with _disk_full_is_507():
+            with disk_full_is_507():
                 folder.mkdir(parents=True, exist_ok=True)
                 with self._input_file(source) as src:
                     duration = self._encode_mp3(src, partial, limit)
@@ -159,7 +155,7 @@ class AudioConverter:
 
         Raises ``TooLarge`` or ``UnsupportedMedia`` (no decodable audio).
         """
-        with _disk_full_is_507(), self._input_file(source) as src:
+        with disk_full_is_507(), self._input_file(source) as src:
             out = self._run([*_input_args(src), "-map", "0:a:0", "-f", "null",
                              "-progress", "pipe:1", "-"])
         duration, _ = parse_progress(out)
@@ -174,7 +170,7 @@ class AudioConverter:
         ``convert_to_mp3`` does.
         """
         limit = self.max_seconds if max_seconds is None else float(max_seconds)
-        with _disk_full_is_507(), self._input_file(source) as src:
+        with disk_full_is_507(), self._input_file(source) as src:
             pcm = self._run([*_input_args(src), "-map", "0:a:0", "-ac", "1",
                              "-ar", str(SPEECH_RATE), "-t", f"{limit + 1:.3f}",
                              "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"])
@@ -232,9 +228,9 @@ class AudioConverter:
                 log.error("ffmpeg unavailable: %s", exc.detail)
                 raise ServiceUnavailable("audio conversion is unavailable on the server",
                                          retry_after=RETRY_AFTER) from exc
-            if exc.no_space or (output_dir is not None and _free_bytes(output_dir) < _LOW_SPACE):
+            if exc.no_space or (output_dir is not None and low_on_space(output_dir)):
                 log.error("audio conversion out of disk space in %s", output_dir)
-                raise _disk_full() from exc
+                raise disk_full() from exc
             log.info("audio rejected: %s", exc.detail[-300:].strip())
             raise UnsupportedMedia("file is not audio, or is damaged or truncated") from exc
         finally:
@@ -294,33 +290,6 @@ class AudioConverter:
             self.check_size(total)
             out.write(chunk)
         return total
-
-
-def _disk_full():
-    """The 507 answer for a full disk or quota."""
-    return InsufficientStorage("the server is out of disk space: the recording was not stored, "
-                               "retry later", retry_after=RETRY_AFTER)
-
-
-@contextmanager
-def _disk_full_is_507():
-    """Turn ``OSError`` ENOSPC/EDQUOT (spooling, renaming) into ``InsufficientStorage``."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno not in _NO_SPACE_ERRNOS:
-            raise
-        log.error("audio conversion out of disk space: %s", exc)
-        raise _disk_full() from exc
-
-
-def _free_bytes(folder):
-    """Bytes an unprivileged writer may still use in ``folder``'s filesystem (large if unknown)."""
-    try:
-        stat = os.statvfs(folder)
-    except OSError:
-        return 1 << 62
-    return stat.f_bavail * stat.f_frsize
 
 
 def _input_args(path):
