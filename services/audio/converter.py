@@ -79,7 +79,7 @@ class AudioConverter:
 
     def __init__(self, ffmpeg=None, *, max_bytes=10 * MB, max_seconds=120.0,
                  sample_rate=22050, bitrate="40k", timeout=30.0, temp_dir=None,
-                 max_conversions=None, queue_wait=10.0):
+                 max_conversions=None, queue_wait=20.0):
         self._preferred = ffmpeg
         self._ffmpeg = None
         self.max_bytes = int(max_bytes)
@@ -103,7 +103,7 @@ class AudioConverter:
                    max_seconds=float(config.get("MAX_AUDIO_SECONDS", 120)),
                    timeout=float(config.get("CONVERSION_TIMEOUT", 30)),
                    max_conversions=config.get("MAX_CONVERSIONS") or None,
-                   queue_wait=float(config.get("CONVERSION_WAIT", 10)), temp_dir=spool)
+                   queue_wait=float(config.get("CONVERSION_WAIT", 20)), temp_dir=spool)
 
     @property
     def ffmpeg(self):
