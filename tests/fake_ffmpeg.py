@@ -1,6 +1,7 @@
 """Shell-script stand-ins for ffmpeg, for fault tests: they pass the server's capability check
 (listings come from the bundled ffmpeg) and then misbehave as told."""
 
+import os
 import shutil
 
 from services.audio import bundled_ffmpeg
@@ -16,7 +17,7 @@ def fake_ffmpeg(folder, run=None, hide=None, name="ffmpeg"):
     other run executes the shell text ``run``, or the bundled ffmpeg when ``run`` is None.
     """
     real = bundled_ffmpeg()
-    filtered = f' | {shutil.which("grep")} -v " {hide} "' if hide else ""
+    filtered = f' | {_tool("grep")} -v " {hide} "' if hide else ""
     run = run or f'exec "{real}" "$@"'
     script = folder / name
     script.write_text(f'#!/bin/sh\ncase "$2" in {LISTINGS}) "{real}" "$@"{filtered}; exit;; '
@@ -31,4 +32,9 @@ def hanging_run(pid_file, seconds=60):
     (``exec``: same process, so it keeps the server's die-with-parent setting)."""
     return (f'echo $$ >> "{pid_file}"\nfor a; do last=$a; done\n'
             f'case "$last" in file:*) : > "${{last#file:}}";; esac\n'
-            f'exec {shutil.which("sleep")} {seconds}')
+            f'exec {_tool("sleep")} {seconds}')
+
+
+def _tool(name):
+    """Absolute path of a system tool (tests may narrow PATH before writing a fake)."""
+    return shutil.which(name, path=os.defpath)

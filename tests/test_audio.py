@@ -305,14 +305,21 @@ def test_ffmpeg_binary_setting_wins_over_path_and_is_checked(tmp_path, monkeypat
     monkeypatch.setenv("PATH", str(tmp_path))
     converter = AudioConverter.from_config({"FFMPEG_BINARY": str(chosen)})
     assert converter.ffmpeg == str(chosen) != str(on_path)
-    lame_less = fake_ffmpeg(chosen_dir, hide="mp3")  # no mp3 codec: neither decoder nor lame
+    mp3_less = fake_ffmpeg(chosen_dir, hide="mp3")  # lists no mp3 codec and no mp3 demuxer
+    assert missing_features(str(mp3_less)) == "decoder mp3, demuxer mp3"
     find_ffmpeg.cache_clear()
-    assert AudioConverter.from_config({"FFMPEG_BINARY": str(lame_less)}).ffmpeg \
+    assert AudioConverter.from_config({"FFMPEG_BINARY": str(mp3_less)}).ffmpeg \
         == bundled_ffmpeg()
-    assert "decoder mp3" in caplog.text
+    assert "(decoder mp3, demuxer mp3)" in caplog.text
+    lame_less = fake_ffmpeg(chosen_dir, hide="libmp3lame", name="lame-less")
+    assert missing_features(str(lame_less)) == "encoder libmp3lame"
     missing = str(tmp_path / "no-such-ffmpeg")
     assert AudioConverter.from_config({"FFMPEG_BINARY": missing}).ffmpeg == bundled_ffmpeg()
     assert f"ffmpeg {missing} cannot be used (cannot run" in caplog.text
+    not_ffmpeg = chosen_dir / "true"
+    not_ffmpeg.write_text("#!/bin/sh\nexit 0\n")
+    not_ffmpeg.chmod(0o755)
+    assert missing_features(str(not_ffmpeg)).startswith("it lists no codecs")
 
 
 def test_a_distro_ffmpeg_on_path_converts_every_format(samples, tmp_path, fresh_choice):

@@ -123,6 +123,8 @@ def missing_features(ffmpeg, timeout=10):
     encoder_names = set(re.findall(r"^\s*A\S*\s+(\S+)", encoders, re.M))
     demuxer_names = {name for m in re.finditer(r"^\s*D\S*\s+(\S+)", demuxers, re.M)
                      for name in m.group(1).split(",")}
+    if not (decodable or encoder_names or demuxer_names):
+        return "it lists no codecs, encoders or demuxers (not an ffmpeg?)"
     lacks = [f"decoder {c}" for c in REQUIRED_DECODERS if c not in decodable]
     lacks += [f"encoder {e}" for e in REQUIRED_ENCODERS if e not in encoder_names]
     lacks += [f"demuxer {d}" for d in REQUIRED_DEMUXERS if d not in demuxer_names]
