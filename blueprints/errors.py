@@ -2,7 +2,9 @@
 HTTP errors (unknown route, wrong method, body too large) keep theirs, anything else is logged
 and answered as 500 "internal error" with no exception text.
 
-Also here, because they shape every response: 429 answers carry ``Retry-After``; every response
+Also here, because they shape every response: 429 answers carry ``Retry-After``, as do service
+errors with a ``retry_after`` (503 busy, 507 disk full); a full disk or quota met anywhere else
+(e.g. werkzeug spooling a request body) is 507, not 500; every response
 (Socket.IO's included) carries ``X-Content-Type-Options: nosniff``; a JSON body nested too deeply
 to parse is a 400 like any other malformed JSON, never a RecursionError.
 """
