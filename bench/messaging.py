@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from services.audio import ConvertedAudio, find_ffmpeg, new_mp3_name  # noqa: E402
+from services.audio import ConvertedAudio, bundled_ffmpeg, new_mp3_name  # noqa: E402
 from services.auth import Caller  # noqa: E402
 from services.speech.tts import FakeTTS  # noqa: E402
 
@@ -95,19 +95,17 @@ class Client:
 # 1. Upload vs bare ffmpeg -------------------------------------------------------------------
 
 def bench_upload(folder, repeat):
-    ffmpeg = find_ffmpeg()
-    amr = folder / "ten-seconds.amr"
-    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+    amr = folder / "ten-seconds.amr"  # made by the bundled ffmpeg: it has an AMR-NB encoder
+    subprocess.run([bundled_ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
                     "sine=frequency=330:duration=10", "-ar", "8000", "-ac", "1",
                     "-c:a", "libopencore_amrnb", "-b:a", "12.2k", "-y", str(amr)],
                    check=True, timeout=60)
     data = amr.read_bytes()
     bare_out = folder / "bare.mp3"
-    # The same encoding the converter asks for (mono, 22.05 kHz, 40 kbit/s mp3).
-    bare = [ffmpeg, "-nostdin", "-v", "error", "-i", str(amr), "-ac", "1", "-ar", "22050",
-            "-c:a", "libmp3lame", "-b:a", "40k", "-y", str(bare_out)]
-
     app = create_app(settings(folder / "upload"), tts=FakeTTS())
+    # The same binary and encoding the converter uses (mono, 22.05 kHz, 40 kbit/s mp3).
+    bare = [app.extensions["smarttoy"].audio.ffmpeg, "-nostdin", "-v", "error", "-i", str(amr),
+            "-ac", "1", "-ar", "22050", "-c:a", "libmp3lame", "-b:a", "40k", "-y", str(bare_out)]
     client = Client(app)
     parent_id, parent, toy_id, toy, _ = client.family()
     socket = app.extensions["socketio"].test_client(app, auth={"token": toy})

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.audio import AudioConverter, find_ffmpeg  # noqa: E402
+from services.audio import AudioConverter, bundled_ffmpeg  # noqa: E402
 from services.speech.asr import WarpedRecognizer  # noqa: E402
 from services.speech.assistant import AGREEING, vocabulary_for  # noqa: E402
 from services.speech.intents import (  # noqa: E402
@@ -122,7 +122,7 @@ def surround_with_noise(pcm, seconds, level, rng):
 
 def recordings(quick, converter, tts, rng):
     """Yield ``(condition, text, expected, pcm)`` for every generated recording."""
-    ffmpeg = find_ffmpeg()
+    ffmpeg = bundled_ffmpeg()  # it has the AMR-NB encoder, whatever is on PATH
     voices = VOICES[:3] if quick else VOICES
     for voice, rate in voices:
         for text, expected in COMMANDS:

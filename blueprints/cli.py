@@ -62,6 +62,22 @@ def content_import(folder):
     click.echo(f"imported {added} of {len(items)} files")
 
 
+@content.command("demo")
+def content_demo():
+    """Add public-domain nursery tunes made on this machine (synthesised, with covers).
+
+    Running it again adds only the tunes that are missing (matched by title).
+    """
+    svc = services()
+    try:
+        added, skipped = svc.content.add_demo(svc.audio)
+    except ServiceError as error:
+        raise click.ClickException(error.msg) from None
+    for doc in added:
+        click.echo(f"{doc['_id']}\t{doc['title']}\t{doc['music']}")
+    click.echo(f"added {len(added)} demo songs ({len(skipped)} already in the catalogue)")
+
+
 @users.command("list")
 def users_list():
     """List users: id, username, nickname, number of toys."""

@@ -2,11 +2,14 @@
 HTTP errors (unknown route, wrong method, body too large) keep theirs, anything else is logged
 and answered as 500 "internal error" with no exception text.
 
-Also here, because they shape every response: 429 answers carry ``Retry-After``; every response
+Also here, because they shape every response: 429 answers carry ``Retry-After``, as do service
+errors with a ``retry_after`` (503 busy, 507 disk full); a full disk or quota met anywhere else
+(e.g. werkzeug spooling a request body) is 507, not 500; every response
 (Socket.IO's included) carries ``X-Content-Type-Options: nosniff``; a JSON body nested too deeply
 to parse is a 400 like any other malformed JSON, never a RecursionError.
 """
 
+import errno
 import logging
 
 from flask import current_app, jsonify
@@ -62,7 +65,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(ServiceError)
     def service_error(error):
-        return envelope(error.status, error.msg, error.data)
+        response = envelope(error.status, error.msg, error.data)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(max(1, int(retry_after)))
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error):
@@ -84,5 +91,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(Exception)
     def unexpected(error):
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("out of disk space: %s", error)  # e.g. spooling a request body
+            response = envelope(507, "the server is out of disk space: nothing was stored, "
+                                     "retry later")
+            response.headers["Retry-After"] = "5"
+            return response
         log.exception("unhandled error")
         return envelope(500, "internal error")

@@ -5,6 +5,9 @@ import time
 from pathlib import Path
 
 from services import fields
+from services.audio import synth
+from services.audio.converter import pcm_to_wav
+from services.demo_tunes import TUNES, draw_cover
 from services.errors import InvalidInput
 from services.store.serialize import content_public
 
@@ -33,6 +36,37 @@ class ContentService:
         cover = self._import_file(cover_path, "image", COVER_SUFFIXES) if cover_path else ""
         doc = {"title": title, "music": music, "cover": cover, "create_time": time.time()}
         doc["_id"] = self._content.insert(doc)
+        return content_public(doc)
+
+    def add_demo(self, converter):
+        """List the demo nursery tunes (``services.demo_tunes``) that are not in the catalogue
+        yet, matched by title, so running it twice adds nothing. Each tune is synthesised,
+        encoded to mp3 by ``converter`` (an AudioConverter) and given a drawn cover.
+
+        Returns ``(added docs, titles already present)``. A failure leaves no file of the tune.
+        """
+        present = {doc.get("title") for doc in self._content.titles()}
+        added, skipped = [], []
+        for tune in TUNES:
+            if tune.title in present:
+                skipped.append(tune.title)
+                continue
+            added.append(self._add_tune(tune, converter))
+        return added, skipped
+
+    def _add_tune(self, tune, converter):
+        wav = pcm_to_wav(synth.render(tune.melody, tune.bpm), synth.RATE)
+        audio = converter.convert_to_mp3(wav, self._media.folder("music"))
+        cover = self._media.new_name(".png")
+        try:
+            draw_cover(tune, self._media.folder("image") / cover)
+            doc = {"title": tune.title, "music": audio.name, "cover": cover,
+                   "create_time": time.time()}
+            doc["_id"] = self._content.insert(doc)
+        except BaseException:
+            self._media.remove("music", audio.name)
+            self._media.remove("image", cover)
+            raise
         return content_public(doc)
 
     def _import_file(self, path, kind, suffixes):

@@ -90,3 +90,22 @@ class UpstreamTimeout(Upstream):
 
     status = 504
     default_msg = "upstream service timed out"
+
+
+class ServiceUnavailable(ServiceError):
+    """503: the server cannot do this now (busy, or a tool is missing); ``retry_after`` is the
+    number of seconds a client should wait before retrying (sent as ``Retry-After``)."""
+
+    status = 503
+    default_msg = "service unavailable, retry later"
+
+    def __init__(self, msg=None, data=None, retry_after=None):
+        super().__init__(msg, data)
+        self.retry_after = retry_after
+
+
+class InsufficientStorage(ServiceUnavailable):
+    """507: the server's disk (or quota) is full; nothing was stored and a retry may succeed."""
+
+    status = 507
+    default_msg = "the server is out of disk space, retry later"

@@ -89,6 +89,8 @@ def add_messaging(services, settings, overrides):
     """
     store, media = services.store, services.media
     audio = overrides.get("converter") or AudioConverter.from_config(settings)
+    if isinstance(audio, AudioConverter):  # work files of a killed server (kill -9)
+        audio.remove_leftovers([media.folder("chat"), media.folder("music")])
     prompts = overrides.get("prompts") or SpokenPrompts(
         overrides.get("tts") or make_tts(settings), audio, media.folder("chat"),
         secret=settings["SECRET_KEY"])

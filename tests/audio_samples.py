@@ -1,9 +1,13 @@
-"""Test audio made on the fly: sine tones in many encodings (one ffmpeg run) and AMR-WB."""
+"""Test audio made on the fly: sine tones in many encodings (one ffmpeg run) and AMR-WB.
+
+Samples are always made with the bundled ffmpeg (it has every encoder, e.g. AMR-NB), whatever
+ffmpeg is on PATH; the server under test uses its own choice (``FFMPEG_BINARY``, PATH, bundled).
+"""
 
 import subprocess
 from pathlib import Path
 
-from services.audio import find_ffmpeg
+from services.audio import bundled_ffmpeg
 
 
 def amr_wb_bytes(frames=50):
@@ -19,7 +23,7 @@ def amr_wb_bytes(frames=50):
 def write_tones(folder, encodings, seconds, timeout=60):
     """Write a 440 Hz tone of ``seconds`` into ``folder`` once per ``{name: ffmpeg options}``."""
     folder = Path(folder)
-    args = [find_ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi",
+    args = [bundled_ffmpeg(), "-nostdin", "-v", "error", "-f", "lavfi",
             "-i", f"sine=frequency=440:duration={seconds}"]
     for name, options in encodings.items():
         args += [*options, "-y", str(folder / name)]

@@ -1,17 +1,27 @@
 """AudioConverter: every accepted format, bad and hostile inputs, limits, no leftovers."""
 
 import io
+import os
 import re
 import struct
 import subprocess
+import time
 import wave
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from services.audio import AudioConverter, configure_pydub, find_ffmpeg
+from services.audio import (
+    AudioConverter,
+    bundled_ffmpeg,
+    configure_pydub,
+    find_ffmpeg,
+    missing_features,
+)
 from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
 from tests.audio_samples import amr_wb_bytes, write_tones
+from tests.fake_ffmpeg import fake_ffmpeg
 
 SECONDS = 1.5
 # name: ffmpeg output options for a 1.5 s sine tone
@@ -55,7 +65,7 @@ def converter(spool):
 
 def stream_info(path):
     """ffmpeg's description of the first audio stream of ``path``."""
-    proc = subprocess.run([find_ffmpeg(), "-hide_banner", "-i", str(path)],
+    proc = subprocess.run([bundled_ffmpeg(), "-hide_banner", "-i", str(path)],
                           capture_output=True, timeout=10, check=False)
     return next(line for line in proc.stderr.decode().splitlines() if "Audio:" in line)
 
@@ -254,20 +264,71 @@ def test_probe_duration_rejects_non_audio(converter):
         converter.probe_duration(b"\x00" * 4000)
 
 
-def test_system_ffmpeg_on_path_is_preferred(tmp_path, monkeypatch):
-    fake = tmp_path / "ffmpeg"
-    fake.write_text("#!/bin/sh\nexit 0\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))
+@pytest.fixture
+def fresh_choice(monkeypatch):
+    """``find_ffmpeg`` decides again (its cache is per process), and again after the test."""
     monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
     find_ffmpeg.cache_clear()
-    try:
-        assert find_ffmpeg() == str(fake)
-        monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
-        find_ffmpeg.cache_clear()
-        assert "imageio_ffmpeg" in find_ffmpeg()
-    finally:
-        find_ffmpeg.cache_clear()
+    yield
+    find_ffmpeg.cache_clear()
+
+
+def test_a_capable_ffmpeg_on_path_is_preferred(tmp_path, monkeypatch, fresh_choice, caplog):
+    fake = fake_ffmpeg(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_ffmpeg() == str(fake)
+    assert missing_features(str(fake)) == ""
+    assert "cannot be used" not in caplog.text
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    find_ffmpeg.cache_clear()
+    assert find_ffmpeg() == bundled_ffmpeg()
+
+
+def test_an_ffmpeg_without_amr_decoder_is_replaced_by_the_bundled_one(
+        tmp_path, monkeypatch, fresh_choice, caplog):
+    fake = fake_ffmpeg(tmp_path, hide="amr_nb")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert missing_features(str(fake)) == "decoder amr_nb"
+    assert find_ffmpeg() == bundled_ffmpeg()
+    lines = [r.getMessage() for r in caplog.records if "cannot be used" in r.getMessage()]
+    assert len(lines) == 1 and str(fake) in lines[0] and "decoder amr_nb" in lines[0]
+    find_ffmpeg()  # decided once per process: no second log line
+    assert len([r for r in caplog.records if "cannot be used" in r.getMessage()]) == 1
+
+
+def test_ffmpeg_binary_setting_wins_over_path_and_is_checked(tmp_path, monkeypatch,
+                                                             fresh_choice, caplog):
+    on_path = fake_ffmpeg(tmp_path)
+    chosen_dir = tmp_path / "chosen"
+    chosen_dir.mkdir()
+    chosen = fake_ffmpeg(chosen_dir)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    converter = AudioConverter.from_config({"FFMPEG_BINARY": str(chosen)})
+    assert converter.ffmpeg == str(chosen) != str(on_path)
+    mp3_less = fake_ffmpeg(chosen_dir, hide="mp3")  # lists no mp3 codec and no mp3 demuxer
+    assert missing_features(str(mp3_less)) == "decoder mp3, demuxer mp3"
+    find_ffmpeg.cache_clear()
+    assert AudioConverter.from_config({"FFMPEG_BINARY": str(mp3_less)}).ffmpeg \
+        == bundled_ffmpeg()
+    assert "(decoder mp3, demuxer mp3)" in caplog.text
+    lame_less = fake_ffmpeg(chosen_dir, hide="libmp3lame", name="lame-less")
+    assert missing_features(str(lame_less)) == "encoder libmp3lame"
+    missing = str(tmp_path / "no-such-ffmpeg")
+    assert AudioConverter.from_config({"FFMPEG_BINARY": missing}).ffmpeg == bundled_ffmpeg()
+    assert f"ffmpeg {missing} cannot be used (cannot run" in caplog.text
+    not_ffmpeg = chosen_dir / "true"
+    not_ffmpeg.write_text("#!/bin/sh\nexit 0\n")
+    not_ffmpeg.chmod(0o755)
+    assert missing_features(str(not_ffmpeg)).startswith("it lists no codecs")
+
+
+def test_a_distro_ffmpeg_on_path_converts_every_format(samples, tmp_path, fresh_choice):
+    """Whatever ffmpeg is on PATH (e.g. Debian's), the converter's choice handles every format."""
+    converter = AudioConverter(max_seconds=5, temp_dir=tmp_path / "spool")
+    for name in [*ENCODINGS, "tone.awb"]:
+        result = converter.convert_to_mp3(samples / name, tmp_path / "out")
+        assert result.duration > 0.9
+    assert_nothing_left(tmp_path / "spool")
 
 
 def test_pydub_uses_our_ffmpeg(tmp_path):
@@ -279,3 +340,39 @@ def test_pydub_uses_our_ffmpeg(tmp_path):
     target = tmp_path / "pydub.mp3"
     tone.export(target, format="mp3").close()
     assert abs(AudioConverter().probe_duration(target) - 0.5) < 0.1
+
+
+def test_concurrent_first_uses_check_the_binary_once(tmp_path, fresh_choice):
+    calls = tmp_path / "calls"
+    real = bundled_ffmpeg()
+    script = tmp_path / "ffmpeg"
+    script.write_text(f'#!/bin/sh\necho "$2" >> "{calls}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    with ThreadPoolExecutor(8) as pool:
+        chosen = set(pool.map(lambda _: find_ffmpeg(str(script)), range(8)))
+    assert chosen == {str(script)}
+    assert sorted(calls.read_text().split()) == ["-codecs", "-demuxers", "-encoders"]
+
+
+def test_leftovers_of_dead_processes_are_removed_and_a_live_servers_kept(tmp_path):
+    from services.audio.leftovers import remove_leftovers
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    live = os.getppid()  # another process that is alive (pytest's parent)
+    chat, spool = tmp_path / "chat", tmp_path / ".spool"
+    chat.mkdir()
+    spool.mkdir()
+    names = {
+        chat / f".part-{dead.pid}-ab12.mp3": False, chat / f".part-{os.getpid()}-cd34.mp3": False,
+        chat / ".part-0123abcd.mp3": False, chat / f".part-{live}-ef56.mp3": True,
+        spool / f"audio-in-{dead.pid}-x1y2": False, spool / f"audio-in-{live}-z3w4": True,
+        chat / "0123456789abcdef0123456789abcdef.mp3": True, spool / "notes.txt": True,
+    }
+    for path in names:
+        path.write_bytes(b"x")
+    old = spool / f"audio-in-{live}-old1"  # a live pid, but older than max_age: pid reused
+    old.write_bytes(b"x")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert remove_leftovers([chat, spool, tmp_path / "missing"]) == 5
+    assert {path: path.exists() for path in names} == names and not old.exists()

@@ -1,6 +1,8 @@
 """SPEC §9 operator CLI, through Flask's CLI runner (the same code as ``flask --app app``)."""
 
+import io
 import re
+import struct
 
 
 def run(app, *args):
@@ -57,3 +59,33 @@ def test_users_and_toys_list(api):
     assert user_id in users and "Nora" in users and "1 toys" in users
     toys = run(api.app, "toys", "list")
     assert toy_id in toys and "Robo" in toys and "Max" in toys and user_id in toys
+
+
+def test_content_demo_adds_playable_tunes_with_covers_once(api):
+    from PIL import Image
+
+    from services.demo_tunes import TUNES
+
+    out = run(api.app, "content", "demo")
+    assert f"added {len(TUNES)} demo songs (0 already" in out
+    items = {c["title"]: c for c in api.ok("/content_list")}
+    assert set(items) == {tune.title for tune in TUNES}
+    converter = api.services.audio
+    for item in items.values():
+        music = api.services.media.find("music", item["music"])
+        assert api.get(f"/get_music/{item['music']}").status_code == 200
+        assert 8 < converter.probe_duration(music) < 40
+        cover = api.get(f"/get_image/{item['cover']}")
+        assert cover.status_code == 200
+        with Image.open(io.BytesIO(cover.data)) as image:
+            assert image.format == "PNG" and image.size == (320, 320)
+    # the first note of Twinkle Twinkle is middle C (261.6 Hz): count zero crossings
+    twinkle = api.services.media.find("music", items["Twinkle Twinkle Little Star"]["music"])
+    pcm = converter.to_pcm_16k_mono(twinkle)
+    samples = struct.unpack("<4000h", pcm[4000:12000])  # 0.125-0.375 s
+    crossings = sum(1 for a, b in zip(samples[:-1], samples[1:], strict=True) if (a < 0) != (b < 0))
+    assert abs(crossings / 2 / 0.25 - 261.6) < 15
+
+    again = run(api.app, "content", "demo")
+    assert f"added 0 demo songs ({len(TUNES)} already in the catalogue)" in again
+    assert len(api.ok("/content_list")) == len(TUNES)

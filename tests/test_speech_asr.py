@@ -161,11 +161,11 @@ def wav_bytes(text, voice):
 def amr_bytes(wav, tmp_path):
     import subprocess
 
-    from services.audio import find_ffmpeg
+    from services.audio import bundled_ffmpeg
 
     src, out = tmp_path / "in.wav", tmp_path / "out.amr"
     src.write_bytes(wav)
-    subprocess.run([find_ffmpeg(), "-nostdin", "-v", "error", "-i", str(src), "-ar", "8000",
+    subprocess.run([bundled_ffmpeg(), "-nostdin", "-v", "error", "-i", str(src), "-ar", "8000",
                     "-c:a", "libopencore_amrnb", "-b:a", "12.2k", str(out)], check=True,
                    timeout=60)
     return out.read_bytes()

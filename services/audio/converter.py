@@ -4,6 +4,12 @@ Every input goes through a real, private, seekable file (AAC/m4a written by phon
 ``moov`` index at the end, which ffmpeg cannot reach through a pipe). The client's file name is
 never used: outputs get a new unguessable name. ffmpeg runs with an argument list, a timeout,
 a whitelist of audio demuxers and the ``file`` protocol only.
+
+At most ``max_conversions`` ffmpeg runs go at once per process; a request that cannot get a turn
+within ``queue_wait`` seconds is answered 503 with ``Retry-After``. A full disk (``ENOSPC`` or
+``EDQUOT`` while spooling or encoding) is answered 507, never 415. Work files carry the server's
+process id (``.part-<pid>-*.mp3``, ``audio-in-<pid>-*``) so ``remove_leftovers`` can delete those a
+killed process left behind without touching a live one's.
 """
 
 import io
@@ -12,11 +18,13 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 import wave
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.audio.diskspace import RETRY_AFTER, disk_full, disk_full_is_507, low_on_space
 from services.audio.ffmpeg import (
     UPLOAD_DEMUXERS,
     FfmpegFailed,
@@ -25,8 +33,15 @@ from services.audio.ffmpeg import (
     parse_progress,
     run_ffmpeg,
 )
+from services.audio.leftovers import remove_leftovers
 from services.audio.sniff import wav_is_truncated
-from services.errors import InvalidInput, TooLarge, UnsupportedMedia, UpstreamTimeout
+from services.errors import (
+    InvalidInput,
+    ServiceUnavailable,
+    TooLarge,
+    UnsupportedMedia,
+    UpstreamTimeout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,34 +69,53 @@ def new_mp3_name():
 class AudioConverter:
     """Converts recordings with ffmpeg under size, duration and time limits.
 
-    ``ffmpeg``: binary path (default: found on first use, see ``find_ffmpeg``);
-    ``max_bytes``/``max_seconds``: upload limits; ``sample_rate``/``bitrate``: the mp3 made for
-    toys; ``timeout``: seconds allowed per ffmpeg run; ``temp_dir``: where inputs given as bytes
-    or streams are spooled (default: the system temp folder).
+    ``ffmpeg``: the preferred binary (path or command name; checked and resolved on first use
+    by ``find_ffmpeg``, which falls back to the bundled one); ``max_bytes``/``max_seconds``:
+    upload limits; ``sample_rate``/``bitrate``: the mp3 made for toys; ``timeout``: seconds
+    allowed per ffmpeg run; ``temp_dir``: where inputs given as bytes or streams are spooled
+    (default: the system temp folder); ``max_conversions``: ffmpeg runs at once (default: twice
+    the CPU count); ``queue_wait``: seconds a run may wait for its turn before 503.
     """
 
     def __init__(self, ffmpeg=None, *, max_bytes=10 * MB, max_seconds=120.0,
-                 sample_rate=22050, bitrate="40k", timeout=30.0, temp_dir=None):
-        self._ffmpeg = ffmpeg
+                 sample_rate=22050, bitrate="40k", timeout=30.0, temp_dir=None,
+                 max_conversions=None, queue_wait=20.0):
+        self._preferred = ffmpeg
+        self._ffmpeg = None
         self.max_bytes = int(max_bytes)
         self.max_seconds = float(max_seconds)
         self.sample_rate = int(sample_rate)
         self.bitrate = bitrate
         self.timeout = float(timeout)
         self.temp_dir = temp_dir
+        self.max_conversions = int(max_conversions or 2 * (os.cpu_count() or 1))
+        self.queue_wait = float(queue_wait)
+        self._turns = threading.BoundedSemaphore(self.max_conversions)
 
     @classmethod
     def from_config(cls, config, ffmpeg=None):
-        """Build from settings ``MAX_UPLOAD_MB`` and ``MAX_AUDIO_SECONDS`` (a mapping)."""
-        return cls(ffmpeg, max_bytes=float(config.get("MAX_UPLOAD_MB", 10)) * MB,
-                   max_seconds=float(config.get("MAX_AUDIO_SECONDS", 120)))
+        """Build from the settings mapping: ``FFMPEG_BINARY``, ``MAX_UPLOAD_MB``,
+        ``MAX_AUDIO_SECONDS``, ``MAX_CONVERSIONS``, ``CONVERSION_WAIT``, ``CONVERSION_TIMEOUT``;
+        inputs are spooled under ``MEDIA_DIR/.spool`` (the media disk, private, never served)."""
+        spool = Path(config["MEDIA_DIR"]) / ".spool" if config.get("MEDIA_DIR") else None
+        return cls(ffmpeg or config.get("FFMPEG_BINARY") or None,
+                   max_bytes=float(config.get("MAX_UPLOAD_MB", 10)) * MB,
+                   max_seconds=float(config.get("MAX_AUDIO_SECONDS", 120)),
+                   timeout=float(config.get("CONVERSION_TIMEOUT", 30)),
+                   max_conversions=config.get("MAX_CONVERSIONS") or None,
+                   queue_wait=float(config.get("CONVERSION_WAIT", 20)), temp_dir=spool)
 
     @property
     def ffmpeg(self):
-        """The ffmpeg binary path, resolved on first use."""
+        """The ffmpeg binary path, chosen and checked on first use (see ``find_ffmpeg``)."""
         if self._ffmpeg is None:
-            self._ffmpeg = find_ffmpeg()
+            self._ffmpeg = find_ffmpeg(self._preferred)
         return self._ffmpeg
+
+    def remove_leftovers(self, folders=()):
+        """Delete the work files a killed process left in ``folders`` and in the spool folder;
+        return how many (see ``services.audio.leftovers``)."""
+        return remove_leftovers([*folders, *([self.temp_dir] if self.temp_dir else [])])
 
     def check_size(self, nbytes):
         """Raise ``TooLarge`` (413) when ``nbytes`` exceeds ``max_bytes``."""
@@ -96,20 +130,22 @@ class AudioConverter:
         duration limit. The file appears under its final name only once fully verified.
         Raises ``TooLarge`` (413), ``UnsupportedMedia`` (415: not audio, damaged, truncated or
         empty), ``InvalidInput`` (400: longer than the limit), ``UpstreamTimeout`` (504: ffmpeg
-        overran ``timeout``). On any failure no temporary or
-        partial file is left behind.
+        overran ``timeout``), ``ServiceUnavailable`` (503: no conversion turn in time, or no
+        runnable ffmpeg), ``InsufficientStorage`` (507: disk or quota full). On any failure no
+        temporary or partial file is left behind.
         """
         if name is not None and not _SAFE_NAME.fullmatch(name):
             raise ValueError(f"unsafe mp3 name {name!r}")
         limit = self.max_seconds if max_seconds is None else float(max_seconds)
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         final = folder / (name or new_mp3_name())
-        partial = folder / f".part-{secrets.token_hex(8)}.mp3"
+        partial = folder / f".part-{os.getpid()}-{secrets.token_hex(8)}.mp3"
         try:
-            with self._input_file(source) as src:
-                duration = self._encode_mp3(src, partial, limit)
-            os.replace(partial, final)
+            with disk_full_is_507():
+                folder.mkdir(parents=True, exist_ok=True)
+                with self._input_file(source) as src:
+                    duration = self._encode_mp3(src, partial, limit)
+                os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)
         return ConvertedAudio(final.name, final, duration, final.stat().st_size)
@@ -119,7 +155,7 @@ class AudioConverter:
 
         Raises ``TooLarge`` or ``UnsupportedMedia`` (no decodable audio).
         """
-        with self._input_file(source) as src:
+        with disk_full_is_507(), self._input_file(source) as src:
             out = self._run([*_input_args(src), "-map", "0:a:0", "-f", "null",
                              "-progress", "pipe:1", "-"])
         duration, _ = parse_progress(out)
@@ -134,7 +170,7 @@ class AudioConverter:
         ``convert_to_mp3`` does.
         """
         limit = self.max_seconds if max_seconds is None else float(max_seconds)
-        with self._input_file(source) as src:
+        with disk_full_is_507(), self._input_file(source) as src:
             pcm = self._run([*_input_args(src), "-map", "0:a:0", "-ac", "1",
                              "-ar", str(SPEECH_RATE), "-t", f"{limit + 1:.3f}",
                              "-c:a", "pcm_s16le", "-f", "s16le", "pipe:1"])
@@ -154,7 +190,7 @@ class AudioConverter:
         out = self._run([*_input_args(src), "-map", "0:a:0", "-map_metadata", "-1",
                          "-ac", "1", "-ar", str(self.sample_rate), "-c:a", "libmp3lame",
                          "-b:a", self.bitrate, "-t", f"{limit + 1:.3f}", "-id3v2_version", "0",
-                         "-f", "mp3", "-y", "-progress", "pipe:1", f"file:{dst}"])
+                         "-f", "mp3", "-y", "-progress", "pipe:1", f"file:{dst}"], dst.parent)
         duration, _ = parse_progress(out)
         size = dst.stat().st_size if dst.exists() else 0
         if duration <= 0 or size == 0:
@@ -163,20 +199,42 @@ class AudioConverter:
             raise self._too_long(src, limit)
         return duration
 
-    def _run(self, args):
-        """Run ffmpeg and return its stdout.
+    def _run(self, args, output_dir=None):
+        """Run ffmpeg (once a conversion turn is free) and return its stdout.
 
-        Raises ``UpstreamTimeout`` (504) when it overruns ``timeout``, else ``UnsupportedMedia``
-        for any failure (ffmpeg's log stays server-side).
+        Raises ``ServiceUnavailable`` (503) when no turn frees up within ``queue_wait`` or the
+        binary cannot run, ``UpstreamTimeout`` (504) when it overruns ``timeout``,
+        ``InsufficientStorage`` (507) when writing into ``output_dir`` ran out of space, else
+        ``UnsupportedMedia`` for any failure (ffmpeg's log stays server-side).
         """
         try:
-            return run_ffmpeg(self.ffmpeg, args, self.timeout)
+            ffmpeg = self.ffmpeg
+        except RuntimeError as exc:
+            log.error("%s", exc)
+            raise ServiceUnavailable("audio conversion is unavailable on the server",
+                                     retry_after=RETRY_AFTER) from exc
+        if not self._turns.acquire(timeout=self.queue_wait):
+            log.warning("all %d audio conversions busy for %s s", self.max_conversions,
+                        self.queue_wait)
+            raise ServiceUnavailable("the server is busy converting audio, retry in a few "
+                                     "seconds", retry_after=RETRY_AFTER)
+        try:
+            return run_ffmpeg(ffmpeg, args, self.timeout)
         except FfmpegFailed as exc:
             if exc.timed_out:
                 log.warning("audio conversion timed out after %s s", self.timeout)
                 raise UpstreamTimeout("audio conversion timed out") from exc
+            if exc.unavailable:
+                log.error("ffmpeg unavailable: %s", exc.detail)
+                raise ServiceUnavailable("audio conversion is unavailable on the server",
+                                         retry_after=RETRY_AFTER) from exc
+            if exc.no_space or (output_dir is not None and low_on_space(output_dir)):
+                log.error("audio conversion out of disk space in %s", output_dir)
+                raise disk_full() from exc
             log.info("audio rejected: %s", exc.detail[-300:].strip())
             raise UnsupportedMedia("file is not audio, or is damaged or truncated") from exc
+        finally:
+            self._turns.release()
 
     def _too_long(self, src, limit):
         """The ``InvalidInput`` for audio over ``limit`` seconds, naming its duration if known."""
@@ -199,7 +257,9 @@ class AudioConverter:
             self._check_input(path, path.stat().st_size)
             yield path
             return
-        fd, tmp = tempfile.mkstemp(prefix="audio-in-", dir=self.temp_dir)
+        if self.temp_dir:
+            Path(self.temp_dir).mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"audio-in-{os.getpid()}-", dir=self.temp_dir)
         try:
             with os.fdopen(fd, "wb") as out:
                 size = self._spool(source, out)
