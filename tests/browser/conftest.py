@@ -1,0 +1,165 @@
+"""Browser tests: a real ``python app.py`` and Debian's chromium driven by Playwright.
+
+Fixtures (see README, "Web app"):
+- ``web_server``: ``python app.py`` on a free loopback port with temp ``DATA_DIR``/``MEDIA_DIR``;
+  ``.cli(...)`` runs ``flask --app app ...`` on the same data, ``.restart()`` restarts it on the
+  same port and data, ``.call(path, token, **fields)`` is an HTTP POST that must succeed.
+- ``make_server(**env)``: the same with extra settings (e.g. ``SPEECH_ASR="fake"``).
+- ``browser``: chromium (``CHROMIUM`` or /usr/bin/chromium), headless, fake camera and a fake
+  microphone that plays ``voice_wav`` (a short spoken-like tone made with the bundled ffmpeg),
+  autoplay allowed.
+- ``new_page(width=390, height=844)``: a page in a new browser context (own localStorage);
+  every console error or uncaught page error fails the test (``page.console_errors`` lists
+  them; a test expecting one removes it from that list).
+- ``shot(page, name, width=None)``: writes ``docs/screenshots/<name>.png`` (at ``width`` px wide
+  when given, e.g. 360).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse: nothing leaves loopback)
+from tests.server_process import ROOT, ServerProcess
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+class WebServer(ServerProcess):
+    """``python app.py`` plus the operator CLI on the same data folders."""
+
+    def __init__(self, env, log_path):
+        super().__init__(env, log_path=log_path)
+
+    def cli(self, *args):
+        """Run ``flask --app app <args>`` on the same DATA_DIR/MEDIA_DIR; its stdout."""
+        result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
+                                env=self._env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr or result.stdout
+        return result.stdout
+
+    def devices(self, count=1):
+        """``count`` new device keys (made by the CLI)."""
+        return self.cli("devices", "create", "--count", str(count)).split()
+
+    def restart(self):
+        """Stop and start again on the same port and data (clients must reconnect)."""
+        self.stop()
+        return self.start()
+
+    def call(self, path, token=None, **fields):
+        """POST ``path`` and return ``data`` of a successful envelope (asserts code 0)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = requests.post(self.url + path, data=fields, headers=headers, timeout=20)
+        answer = response.json()
+        assert response.status_code == 200 and answer.get("code") == 0, answer
+        return answer.get("data", answer)
+
+    def parent(self, username, password="secret123", nickname=None, gender="1"):
+        """Register ``username`` over HTTP and log in; the ``/login`` data (with ``token``)."""
+        self.call("/reg", username=username, password=password,
+                  nickname=nickname or username.title(), gender=gender)
+        return self.call("/login", username=username, password=password)
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """``make_server(**env)`` → a started ``WebServer``; all are stopped after the test."""
+    servers = []
+
+    def make(**env):
+        settings = {"DATA_DIR": tmp_path / "data", "MEDIA_DIR": tmp_path / "media",
+                    "RATE_LIMIT": "0", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                    "REDIS_URL": "", "MONGO_URI": "", **env}
+        server = WebServer(settings, log_path=tmp_path / f"server{len(servers)}.log")
+        servers.append(server)
+        return server.start()
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def web_server(make_server):
+    return make_server()
+
+
+def ffmpeg():
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture(scope="session")
+def voice_wav(tmp_path_factory):
+    """A 2 s mono 48 kHz wav (a warbling tone, so recordings are not silence)."""
+    path = tmp_path_factory.mktemp("audio") / "voice.wav"
+    subprocess.run([ffmpeg(), "-v", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=330:duration=2:sample_rate=48000", "-af",
+                    "vibrato=f=6:d=0.5,volume=0.8", "-ac", "1", "-y", str(path)], check=True,
+                   timeout=60)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(voice_wav):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM} (apt-get install chromium; see README)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={voice_wav}",
+                  "--autoplay-policy=no-user-gesture-required"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page(width=390, height=844)`` → a page in its own context; console errors fail."""
+    contexts, pages = [], []
+
+    def make(width=390, height=844):
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      permissions=["camera", "microphone"])
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(
+            f"console: {msg.text} ({msg.location.get('url')})"))
+        page.on("pageerror", lambda exc: page.console_errors.append(f"page error: {exc}"))
+        pages.append(page)
+        return page
+
+    yield make
+    errors = [error for page in pages for error in page.console_errors]
+    for context in contexts:
+        context.close()
+    assert not errors, "browser console errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, name, width=None)``: save docs/screenshots/<name>.png."""
+
+    def take(page, name, width=None):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        size = page.viewport_size
+        if width:
+            page.set_viewport_size({"width": width, "height": size["height"]})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True,
+                        animations="disabled", caret="hide")
+        if width:
+            page.set_viewport_size(size)
+
+    return take
