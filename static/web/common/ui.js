@@ -1,0 +1,72 @@
+// Small DOM helpers shared by the pages.
+//   h("button", { class: "primary", onclick }, "Text", child...) -> element (text is never HTML)
+//   announce(message, kind)   -> toast + the page's aria-live status (#status); kind: info|error|ok
+//   setBusy(button, busy)     -> disables a button while a request runs
+//   confirmDialog(question, okLabel) -> Promise<boolean> (a modal <dialog>, keyboard usable)
+//   when(epochSeconds)        -> "14:05" today, else "3 Dec 14:05"
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+let toastTimer = null;
+
+export function announce(message, kind = "info") {
+  const status = document.getElementById("status");
+  if (status) {
+    status.textContent = "";
+    status.dataset.kind = kind;
+    // A fresh text node in a live region is read out even when the text repeats.
+    requestAnimationFrame(() => { status.textContent = message; });
+  }
+  const toast = document.getElementById("toast");
+  if (toast) {
+    toast.textContent = message;
+    toast.dataset.kind = kind;
+    toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { toast.hidden = true; }, kind === "error" ? 8000 : 4000);
+  }
+}
+
+export function setBusy(button, busy) {
+  if (!button) return;
+  button.disabled = busy;
+  button.setAttribute("aria-busy", busy ? "true" : "false");
+}
+
+export function confirmDialog(question, okLabel = "OK") {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: "confirm", "aria-labelledby": "confirm-question" },
+      h("p", { id: "confirm-question" }, question),
+      h("div", { class: "row" },
+        h("button", { type: "button", value: "cancel", class: "secondary" }, "Cancel"),
+        h("button", { type: "button", value: "ok", class: "danger" }, okLabel)));
+    const done = (answer) => { dialog.close(); dialog.remove(); resolve(answer); };
+    dialog.addEventListener("cancel", (e) => { e.preventDefault(); done(false); });
+    dialog.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => done(b.value === "ok")));
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector("button[value=cancel]").focus();
+  });
+}
+
+export function when(epochSeconds) {
+  const date = new Date(Number(epochSeconds) * 1000);
+  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (date.toDateString() === new Date().toDateString()) return time;
+  return `${date.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
+}
