@@ -1,6 +1,9 @@
 // Small DOM helpers shared by the pages.
 //   h("button", { class: "primary", onclick }, "Text", child...) -> element (text is never HTML)
-//   announce(message, kind)   -> toast + the page's aria-live status (#status); kind: info|error|ok
+//   announce(message, kind)   -> errors in #alert (role=alert), news in #status (role=status)
+//                                (the page provides both; see parent/index.html); kind: info|error|ok
+//   clearError()              -> hides #alert
+//   fill(el, ...children)     -> replaceChildren without the null/false ones
 //   setBusy(button, busy)     -> disables a button while a request runs
 //   confirmDialog(question, okLabel) -> Promise<boolean> (a modal <dialog>, keyboard usable)
 //   when(epochSeconds)        -> "14:05" today, else "3 Dec 14:05"
@@ -22,23 +25,37 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-let toastTimer = null;
+/** Replace `el`'s children, skipping null/undefined/false ones. */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
 
+let infoTimer = null;
+
+/** Show `message` once: errors in the page's #alert (role=alert, stays until replaced or
+ *  dismissed), other news in #status (role=status, fades after a few seconds). */
 export function announce(message, kind = "info") {
+  const alert = document.getElementById("alert");
   const status = document.getElementById("status");
-  if (status) {
-    status.textContent = "";
-    status.dataset.kind = kind;
-    // A fresh text node in a live region is read out even when the text repeats.
-    requestAnimationFrame(() => { status.textContent = message; });
+  if (kind === "error" && alert) {
+    alert.querySelector(".text").textContent = message;
+    alert.hidden = false;
+    return;
   }
-  const toast = document.getElementById("toast");
-  if (toast) {
-    toast.textContent = message;
-    toast.dataset.kind = kind;
-    toast.hidden = false;
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { toast.hidden = true; }, kind === "error" ? 8000 : 4000);
+  if (!status) return;
+  status.textContent = message;
+  status.dataset.kind = kind;
+  clearTimeout(infoTimer);
+  infoTimer = setTimeout(() => { status.textContent = ""; }, 6000);
+}
+
+/** Hide the error shown by announce(..., "error"). */
+export function clearError() {
+  const alert = document.getElementById("alert");
+  if (alert) {
+    alert.hidden = true;
+    alert.querySelector(".text").textContent = "";
   }
 }
 
