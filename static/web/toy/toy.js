@@ -1,0 +1,212 @@
+// The toy page at /toy: boot with a device key, play what arrives, talk to the assistant and
+// to friends. Modules: boot.js (device key, /open_toy), inbox.js (/recv_msg), talk.js
+// (/ai_uploader, /toy_uploader); shared ones from /web/common/.
+import { Api, files } from "/web/common/api.js";
+import { AudioQueue } from "/web/common/player.js";
+import { connectLive } from "/web/common/socket.js";
+import { announce, clearError, h } from "/web/common/ui.js";
+import { forgetKey, initialKey, openToy } from "/web/toy/boot.js";
+import { Inbox } from "/web/toy/inbox.js";
+import { Talk, friendName } from "/web/toy/talk.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = { key: "", live: null, friends: [], songs: [], booting: null, friendButtons: new Map() };
+
+const api = new Api({ onUnauthorized: () => reboot() });
+const player = new AudioQueue({ onChange: showPlaying, onError: playbackProblem });
+const inbox = new Inbox({
+  api, player, nameOf: (id) => friendName(friendById(id)), onCounts: showCounts,
+  onError: (message) => announce(message, "error"),
+});
+const talk = new Talk({
+  api, player, button: $("talk"), modeBox: $("message-mode"), modeText: $("message-mode-text"),
+  songTitle, friendById, announce,
+});
+
+function friendById(id) {
+  return state.friends.find((f) => f.friend_id === id) || null;
+}
+
+function songTitle(music) {
+  const song = state.songs.find((s) => s.music === music);
+  return song ? song.title : "a song";
+}
+
+// --- playing ---------------------------------------------------------------------------------
+
+function showPlaying(now) {
+  $("now-playing").textContent = now.playing ? `${now.playing}${now.queued ? ` (then ${now.queued} more)` : ""}` : "Nothing";
+  showCounts(inbox.counts());
+  inbox.prune();
+}
+
+function playbackProblem(message) {
+  if (!player.current && player.queue.length) $("sound-on").hidden = false;
+  announce(message, "error");
+}
+
+let lastPlayed = null;
+player.audio.addEventListener("playing", () => {
+  if (!player.current || player.current === lastPlayed) return; // a pause and resume is not news
+  lastPlayed = player.current;
+  $("sound-on").hidden = true;
+  const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  $("played").append(h("li", {}, `${time} ${player.current.label}`));
+  const list = $("played");
+  while (list.children.length > 50) list.firstElementChild.remove();
+});
+
+// --- friends and songs -----------------------------------------------------------------------
+
+function showCounts(counts) {
+  for (const [id, badge] of state.friendButtons) {
+    const n = counts.get(id) || 0;
+    badge.textContent = `${n} new`;
+    badge.hidden = n === 0;
+  }
+}
+
+function renderFriends() {
+  const list = $("friends");
+  list.replaceChildren();
+  state.friendButtons.clear();
+  for (const friend of state.friends) {
+    const name = friendName(friend);
+    const button = h("button", { type: "button", class: "friend-talk secondary" }, `Message ${name}`);
+    const badge = h("span", { class: "badge", hidden: true });
+    talk.bindFriend(button, friend);
+    state.friendButtons.set(friend.friend_id, badge);
+    list.append(h("li", {}, button, badge));
+  }
+  $("no-friends").hidden = state.friends.length > 0;
+  showCounts(inbox.counts());
+}
+
+function renderSongs() {
+  const list = $("songs");
+  list.replaceChildren();
+  for (const song of state.songs) {
+    const cover = song.cover ? h("img", { class: "cover", src: files.image(song.cover), alt: "" }) : null;
+    const button = h("button", {
+      type: "button", class: "song secondary",
+      onclick: () => player.playNow(files.music(song.music), `Song: ${song.title}`),
+    }, cover, `Play ${song.title}`);
+    list.append(h("li", {}, button));
+  }
+  $("no-songs").hidden = state.songs.length > 0;
+}
+
+async function loadFriends() {
+  try {
+    state.friends = await api.post("/friend_list", {});
+    renderFriends();
+  } catch (err) {
+    announce(`Could not load the friends: ${err.message}`, "error");
+  }
+}
+
+async function loadSongs() {
+  try {
+    state.songs = await api.post("/content_list", { limit: 200 });
+    renderSongs();
+  } catch (err) {
+    announce(`Could not load the songs: ${err.message}`, "error");
+  }
+}
+
+// --- live pushes -----------------------------------------------------------------------------
+
+function showConnection(kind, text) {
+  const el = $("connection");
+  el.className = `connection ${kind}`;
+  el.textContent = text;
+}
+
+function connect(token) {
+  if (state.live) state.live.close();
+  state.live = connectLive({
+    token,
+    on: {
+      chat: (m) => {
+        if (!friendById(m.from_user)) loadFriends();
+        inbox.noteUnread(m.from_user, m.unread);
+        inbox.fetch();
+      },
+      music: (m) => player.enqueue(files.music(m.music), `Song: ${songTitle(m.music)}`),
+    },
+    onState: (s) => showConnection(s === "online" ? "online" : "offline",
+      s === "online" ? "Online" : s === "connecting" ? "Connecting…" : "Offline, reconnecting…"),
+    onReconnect: () => refresh(),
+    onRefused: () => reboot(),
+  });
+}
+
+async function refresh() {
+  await Promise.all([loadFriends(), loadSongs()]);
+  await inbox.fetch();
+}
+
+// --- boot ------------------------------------------------------------------------------------
+
+function showBoot(problem) {
+  $("toy").hidden = true;
+  $("boot").hidden = false;
+  $("toy-title").textContent = "Smart toy";
+  document.title = "Smart toy";
+  $("device-key").value = state.key;
+  $("boot-problem").textContent = problem || "";
+  $("boot-problem").hidden = !problem;
+  showConnection("offline", "Not started");
+}
+
+async function boot(key) {
+  state.key = key.trim();
+  clearError();
+  const result = await openToy(api, state.key);
+  if (result.prompt) player.playNow(files.chat(result.prompt.name), result.prompt.label);
+  if (!result.ok) {
+    if (state.live) state.live.close();
+    state.live = null;
+    showBoot(result.problem);
+    return;
+  }
+  const { answer } = result;
+  api.setToken(answer.token);
+  $("boot").hidden = true;
+  $("toy").hidden = false;
+  $("toy-title").textContent = answer.name;
+  document.title = `${answer.name} (smart toy)`;
+  connect(answer.token);
+  await refresh();
+}
+
+/** The token stopped working (revoked, expired, toy unbound): boot again with the same key. */
+function reboot() {
+  if (state.booting || !state.key) return;
+  state.booting = boot(state.key).finally(() => { state.booting = null; });
+}
+
+$("boot-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  boot($("device-key").value);
+});
+$("forget-key").addEventListener("click", () => {
+  forgetKey();
+  if (state.live) state.live.close();
+  state.live = null;
+  state.key = "";
+  api.setToken(null);
+  player.stop();
+  showBoot("");
+  $("device-key").focus();
+});
+$("stop").addEventListener("click", () => player.stop());
+$("sound-on").addEventListener("click", () => player.resume());
+$("message-cancel").addEventListener("click", () => talk.cancelMessage());
+$("dismiss-alert").addEventListener("click", () => clearError());
+talk.bind();
+
+state.key = initialKey();
+if (state.key) boot(state.key);
+else showBoot("");
