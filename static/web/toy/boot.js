@@ -46,8 +46,8 @@ export async function openToy(api, key) {
     return { ok: false, problem: err.message, retry: true };
   }
   const prompt = answer.music ? { name: answer.music, label: PROMPTS[answer.music] || "Start-up sound" } : null;
-  if (answer.code === 0 && answer.token) return { ok: true, answer, prompt };
   if (answer.code === 2) forgetKey();
-  else rememberKey(key);
+  else rememberKey(key); // bound or not yet: the same key starts the toy next time
+  if (answer.code === 0 && answer.token) return { ok: true, answer, prompt };
   return { ok: false, answer, prompt, problem: PROBLEMS[answer.code] || "The server refused to start this toy." };
 }
