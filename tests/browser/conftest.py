@@ -5,6 +5,7 @@ Fixtures (see README, "Web app"):
   ``.cli(...)`` runs ``flask --app app ...`` on the same data, ``.restart()`` restarts it on the
   same port and data, ``.call(path, token, **fields)`` is an HTTP POST that must succeed.
 - ``make_server(**env)``: the same with extra settings (e.g. ``SPEECH_ASR="fake"``).
+- ``launch(*args)``: another chromium with extra switches (e.g. a fake camera file).
 - ``browser``: chromium (``CHROMIUM`` or /usr/bin/chromium), headless, fake camera and a fake
   microphone that plays ``voice_wav`` (a short spoken-like tone made with the bundled ffmpeg),
   autoplay allowed.
@@ -110,25 +111,41 @@ def voice_wav(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(voice_wav):
+def playwright():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"chromium not found at {CHROMIUM} (apt-get install chromium; see README)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def launch(playwright, voice_wav):
+    """``launch(*extra_args)`` → a new chromium (fake media devices, autoplay allowed)."""
+
+    def start(*extra):
+        return playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
             args=["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                   f"--use-file-for-fake-audio-capture={voice_wav}",
-                  "--autoplay-policy=no-user-gesture-required"])
-        yield browser
-        browser.close()
+                  "--autoplay-policy=no-user-gesture-required", *extra])
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def browser(launch):
+    browser = launch()
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
 def new_page(browser):
-    """``new_page(width=390, height=844)`` → a page in its own context; console errors fail."""
+    """``new_page(width=390, height=844, browser=None)`` → a page in its own context; console
+    errors fail the test."""
     contexts, pages = [], []
 
-    def make(width=390, height=844):
+    def make(width=390, height=844, browser=browser):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       permissions=["camera", "microphone"])
         context.set_default_timeout(10_000)

@@ -19,7 +19,7 @@ const ctx = {
   view: null, // the current view's { onEvent(name, data), dispose() }
   player: new AudioQueue({
     onError: (message) => announce(message, "error"),
-    onChange: (s) => document.dispatchEvent(new CustomEvent("player", { detail: s })),
+    onChange: (s) => showPlayer(s),
   }),
   go: (route) => { if (location.hash === route) render(); else location.hash = route; },
   render: () => render(),
@@ -68,6 +68,11 @@ function render() {
     }
   }
   ctx.go("#/toys");
+}
+
+function showPlayer(playerState) {
+  document.getElementById("player-bar").hidden = !playerState.playing;
+  document.getElementById("now-playing").textContent = playerState.playing ? `Playing ${playerState.playing}` : "";
 }
 
 function showUnreadTotal() {
@@ -215,6 +220,7 @@ async function logout(callServer = true) {
 
 async function start() {
   document.getElementById("logout").addEventListener("click", () => logout());
+  document.getElementById("stop-playing").addEventListener("click", () => ctx.player.stop());
   document.getElementById("dismiss-alert").addEventListener("click", () => clearError());
   for (const button of document.querySelectorAll("#tabs button")) {
     button.addEventListener("click", () => ctx.go(button.dataset.route));

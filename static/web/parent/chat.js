@@ -145,7 +145,7 @@ export function renderChat(ctx, friendId) {
 
   const root = h("section", { "aria-labelledby": "chat-title" },
     h("div", { class: "row" },
-      h("button", { type: "button", class: "link", onclick: () => ctx.go("#/chats") }, "← All chats"),
+      h("button", { type: "button", class: "link", onclick: () => ctx.go("#/chats") }, "← Back"),
       h("h2", { id: "chat-title", class: "grow" }, `Chat with ${name}`)),
     olderButton, log, pendingBox,
     h("div", { class: "card stack" },

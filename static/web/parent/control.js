@@ -127,13 +127,13 @@ export function renderControl(ctx, toyId) {
     h("div", { class: "row" },
       h("button", { type: "button", class: "link", onclick: () => ctx.go(`#/toy/${toy._id}`) }, `← ${toy.toy_name}`),
       h("h2", { id: "control-title", class: "grow" }, `Device control – ${toy.toy_name}`)),
-    h("section", { class: "card", "aria-labelledby": "lovense-status-title" },
+    h("section", { class: "card" },
       h("h3", { id: "lovense-status-title" }, "Status"), statusBox),
-    h("section", { class: "card", "aria-labelledby": "levels-title" },
+    h("section", { class: "card" },
       h("h3", { id: "levels-title" }, "Levels"), devicesBox),
-    h("section", { class: "card", "aria-labelledby": "presets-title" },
+    h("section", { class: "card" },
       h("h3", { id: "presets-title" }, "Presets"), presets),
-    h("section", { class: "card", "aria-labelledby": "link-title" },
+    h("section", { class: "card" },
       h("h3", { id: "link-title" }, "Link"), linkButton, linkBox),
     h("div", { class: "stop-bar" }, stop));
   return {

@@ -7,14 +7,6 @@ export function renderSongs(ctx, preselectedToy) {
   const list = h("ul", { class: "list", "aria-label": "Songs" }, h("li", { class: "hint" }, "Loading songs…"));
   const toySelect = h("select", { id: "song-toy" },
     toys.map((toy) => h("option", { value: toy._id, selected: toy._id === preselectedToy }, toy.toy_name)));
-  const nowPlaying = h("p", { class: "hint", id: "now-playing" });
-  const stopButton = h("button", { type: "button", class: "secondary", hidden: true }, "Stop playing");
-  stopButton.addEventListener("click", () => ctx.player.stop());
-  const onPlayer = (event) => {
-    nowPlaying.textContent = event.detail.playing ? `Playing ${event.detail.playing} here.` : "";
-    stopButton.hidden = !event.detail.playing;
-  };
-  document.addEventListener("player", onPlayer);
 
   async function push(song, button) {
     clearError();
@@ -68,11 +60,9 @@ export function renderSongs(ctx, preselectedToy) {
     h("h2", { id: "songs-title" }, "Songs"),
     toys.length ? h("div", { class: "card" }, h("label", { for: "song-toy" }, "Send songs to"), toySelect)
       : h("p", { class: "hint" }, "Bind a toy to send it songs; you can still listen here."),
-    h("div", { class: "row" }, nowPlaying, stopButton),
     list);
   return {
     root,
-    dispose: () => document.removeEventListener("player", onPlayer),
     onEvent: (name) => name === "reconnect" && load(),
   };
 }

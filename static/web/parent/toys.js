@@ -287,7 +287,7 @@ export function renderToy(ctx, toyId) {
         h("button", { type: "button", onclick: () => ctx.go(`#/chat/${toy._id}`) }, `Talk to ${toy.toy_name}`),
         h("button", { type: "button", class: "secondary", onclick: () => ctx.go(`#/songs?toy=${toy._id}`) }, "Send a song"),
         h("button", { type: "button", class: "secondary", onclick: () => ctx.go(`#/control/${toy._id}`) }, "Device control"))),
-    h("section", { class: "card", "aria-labelledby": "code-title" },
+    h("section", { class: "card" },
       h("h3", { id: "code-title" }, "Friend code"),
       h("p", { class: "hint" }, `Give this code to another family so their toy can become ${toy.toy_name}'s friend.`),
       h("p", {}, h("code", { id: "friend-code-text" }, toy._id)),
@@ -295,10 +295,17 @@ export function renderToy(ctx, toyId) {
       h("div", { class: "row" }, copyButton)),
     h("section", { class: "card" }, friendsBox),
     h("section", { class: "card" }, requestsBox, addForm),
-    h("section", { class: "card", "aria-labelledby": "unbind-title" },
+    h("section", { class: "card" },
       h("h3", { id: "unbind-title" }, "Unbind"),
       h("p", { class: "hint" }, "For a toy you give away or reset. Messages already sent stay with their receivers."),
       unbindButton));
+  ctx.refresh().then(() => {
+    const fresh = ctx.toy(toyId);
+    if (!fresh) return;
+    Object.assign(toy, fresh);
+    drawFriends();
+    drawRequests();
+  }).catch((err) => announce(err.message, "error"));
   return {
     root,
     dispose: () => scanner.stop(),
