@@ -10,13 +10,14 @@ Fixtures (see README, "Web app"):
   microphone that plays ``voice_wav`` (a short spoken-like tone made with the bundled ffmpeg),
   autoplay allowed.
 - ``new_page(width=390, height=844)``: a page in a new browser context (own localStorage);
-  every console error or uncaught page error fails the test (``page.console_errors`` lists
+  every console error, uncaught page error or request leaving loopback fails the test (``page.console_errors`` lists
   them; a test expecting one removes it from that list).
 - ``shot(page, name, width=None)``: writes ``docs/screenshots/<name>.png`` (at ``width`` px wide
   when given, e.g. 360).
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Every request of the pages to anything but loopback is refused and fails the test (a test that
+# expects one, e.g. the Lovense QR image, routes it to a local answer first).
+OFF_MACHINE = re.compile(r"^(?!(https?|wss?)://(127\.0\.0\.1|localhost)(:\d+)?/)[a-z]+://")
 
 
 class WebServer(ServerProcess):
@@ -152,6 +156,8 @@ def new_page(browser):
         contexts.append(context)
         page = context.new_page()
         page.console_errors = []
+        context.route(OFF_MACHINE, lambda route: (
+            page.console_errors.append(f"left the machine: {route.request.url}"), route.abort()))
         page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(
             f"console: {msg.text} ({msg.location.get('url')})"))
         page.on("pageerror", lambda exc: page.console_errors.append(f"page error: {exc}"))

@@ -44,7 +44,7 @@ export function renderAuth(ctx, root) {
     const form = h("form", { class: "card stack", "aria-labelledby": "register-title" },
       h("h2", { id: "register-title" }, "Create an account"),
       ...field("username", "Username", { autocomplete: "username", autocapitalize: "none", maxlength: 64 }),
-      ...field("password", "Password", { type: "password", autocomplete: "new-password", minlength: 6,
+      ...field("password", "Password", { type: "password", autocomplete: "new-password",
         "aria-describedby": "password-hint" }),
       h("p", { class: "hint", id: "password-hint" }, "At least 6 characters."),
       ...field("nickname", "Your name (what your family calls you)", { autocomplete: "nickname", maxlength: 64 }),

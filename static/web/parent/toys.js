@@ -68,13 +68,13 @@ export function renderBind(ctx) {
     keyState.textContent = "";
     try {
       await ctx.api.post("/scan_qr", { device_key: key });
+      keyInput.removeAttribute("aria-invalid");
       keyState.textContent = "Key recognised: this toy can be bound.";
       keyState.className = "ok-text";
       return true;
     } catch (err) {
-      announce(SCAN_CODES[err.code] || err.message, "error");
-      keyState.textContent = SCAN_CODES[err.code] || err.message;
-      keyState.className = "error-text";
+      announce(SCAN_CODES[err.code] || err.message, "error"); // once, in the page's alert
+      keyInput.setAttribute("aria-invalid", "true");
       return false;
     }
   }
