@@ -12,7 +12,7 @@ Fixtures (see README, "Web app"):
 - ``new_page(width=390, height=844)``: a page in a new browser context (own localStorage);
   every console error, uncaught page error or request leaving loopback fails the test (``page.console_errors`` lists
   them; a test expecting one removes it from that list).
-- ``shot(page, name, width=None)``: writes ``docs/screenshots/<name>.png`` (at ``width`` px wide
+- ``shot(page, name, width=None, clear=None)``: writes ``docs/screenshots/<name>.png`` (at ``width`` px wide
   when given, e.g. 360).
 """
 
@@ -173,10 +173,13 @@ def new_page(browser):
 
 @pytest.fixture
 def shot():
-    """``shot(page, name, width=None)``: save docs/screenshots/<name>.png."""
+    """``shot(page, name, width=None, clear=None)``: save docs/screenshots/<name>.png (``clear``:
+    a selector whose content is emptied first, e.g. a toast)."""
 
-    def take(page, name, width=None):
+    def take(page, name, width=None, clear=None):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        if clear:  # a CSS selector of passing news (a toast) to leave out of the picture
+            page.locator(clear).evaluate("el => el.replaceChildren()")
         size = page.viewport_size
         if width:
             page.set_viewport_size({"width": width, "height": size["height"]})

@@ -50,7 +50,7 @@ def test_link_status_sliders_presets_and_stop(make_server, authority, cloud, lan
     expect(page.get_by_text("Linked through Lovense Remote (ios)")).to_be_visible()  # live
     expect(page.get_by_role("list", name="Lovense toys").get_by_text("Connected", exact=True)
            ).to_be_visible()
-    shot(page, "parent-control", width=360)
+    shot(page, "parent-control", width=360, clear="#status")
 
     vibrate = page.get_by_label("Vibrate level for nora")
     expect(page.get_by_label("Rotate level for nora")).to_be_visible()

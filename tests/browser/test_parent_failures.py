@@ -48,7 +48,7 @@ def test_unknown_and_bound_keys_are_explained(web_server, new_page, shot):
     page.get_by_role("button", name="Bind toy").click()
     expect(page.get_by_role("alert")).to_contain_text("Unknown key")
     expect(page.get_by_label("Device key")).to_have_attribute("aria-invalid", "true")
-    shot(page, "parent-bind-error", width=360)
+    shot(page, "parent-bind-error", width=360, clear="#status")
 
     page.get_by_label("Device key").fill(bound_key)
     page.get_by_role("button", name="Bind toy").click()

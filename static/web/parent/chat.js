@@ -130,7 +130,7 @@ export function renderChat(ctx, friendId) {
     }
   }
 
-  const recordButton = h("button", { type: "button", class: "record", id: "record" }, "🎤 Hold to record");
+  const recordButton = h("button", { type: "button", class: "record", id: "record" }, "● Hold to record");
   holdToRecord(recordButton, {
     onStart: () => announce("Recording… release to send."),
     onBlob: (blob) => send(blob),

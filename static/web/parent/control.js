@@ -127,6 +127,7 @@ export function renderControl(ctx, toyId) {
     h("div", { class: "row" },
       h("button", { type: "button", class: "link", onclick: () => ctx.go(`#/toy/${toy._id}`) }, `← ${toy.toy_name}`),
       h("h2", { id: "control-title", class: "grow" }, `Device control – ${toy.toy_name}`)),
+    h("div", { class: "stop-bar" }, stop),
     h("section", { class: "card" },
       h("h3", { id: "lovense-status-title" }, "Status"), statusBox),
     h("section", { class: "card" },
@@ -134,8 +135,7 @@ export function renderControl(ctx, toyId) {
     h("section", { class: "card" },
       h("h3", { id: "presets-title" }, "Presets"), presets),
     h("section", { class: "card" },
-      h("h3", { id: "link-title" }, "Link"), linkButton, linkBox),
-    h("div", { class: "stop-bar" }, stop));
+      h("h3", { id: "link-title" }, "Link"), linkButton, linkBox));
   return {
     root,
     dispose: () => timers.forEach((t) => clearTimeout(t)),
