@@ -80,6 +80,7 @@ def test_family_flow(web_server, new_page, shot, tmp_path):
     parent.get_by_role("button", name="Send Twinkle Twinkle Little Star to the toy").click()
     expect(toy.locator("#played")).to_contain_text("Song: Twinkle Twinkle Little Star",
                                                    timeout=POLL)
+    expect(toy.locator("#status")).to_be_empty(timeout=POLL)  # the toast is gone
     shot(toy, "toy", width=1100)
     shot(toy, "toy-360", width=360)
 

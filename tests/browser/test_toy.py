@@ -47,7 +47,7 @@ def test_licensed_but_unbound_key_waits_for_a_parent(web_server, new_page):
     expect(page.locator("#played")).to_contain_text("Start-up greeting", timeout=POLL)
 
 
-def test_toy_boots_plays_pushes_and_sends_to_a_friend(web_server, new_page, shot):
+def test_toy_boots_plays_pushes_and_sends_to_a_friend(web_server, new_page):
     family = bound_toy(web_server, "petra", toy_name="Teddy", remark="Mum")
     upload_song(web_server, "Twinkle Twinkle Little Star")
     page = new_page()
@@ -84,8 +84,6 @@ def test_toy_boots_plays_pushes_and_sends_to_a_friend(web_server, new_page, shot
     expect(page.get_by_role("status").filter(has_text="Message sent to Mum")).to_be_visible()
     chat = web_server.call("/chat_list", family["token"], chat_id=family["chat_id"])
     assert [m["from_user"] for m in chat].count(family["toy_id"]) == 1
-    shot(page, "toy-desktop-wide", width=1100)
-    shot(page, "toy-360", width=360)
 
 
 def test_server_restart_mid_session_reconnects_and_fetches_missed(web_server, new_page):

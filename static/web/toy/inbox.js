@@ -1,6 +1,6 @@
 // The toy's unread voice messages: POST /recv_msg (a bare list: per sender an announcement
 // without `_id`, then that sender's messages, oldest first) queued on the player in order.
-//   const inbox = new Inbox({ api, player, nameOf(friendId), onCounts(map) });
+//   const inbox = new Inbox({ api, player, nameOf(friendId), onCounts(map), onError(err) });
 //   inbox.noteUnread(from, n)   a `chat` push said `from` has n unread messages
 //   await inbox.fetch()         fetch and queue everything unread (calls never overlap)
 //   inbox.counts()              Map friend id -> messages not heard yet (unfetched + queued)
@@ -55,7 +55,7 @@ export class Inbox {
     try {
       items = await this.api.flat("/recv_msg", {});
     } catch (err) {
-      this.onError(`Could not fetch new messages: ${err.message}`);
+      this.onError(err);
       return;
     }
     if (!Array.isArray(items)) return;

@@ -17,12 +17,17 @@ const api = new Api({ onUnauthorized: () => reboot() });
 const player = new AudioQueue({ onChange: showPlaying, onError: playbackProblem });
 const inbox = new Inbox({
   api, player, nameOf: (id) => friendName(friendById(id)), onCounts: showCounts,
-  onError: (message) => announce(message, "error"),
+  onError: (err) => problem("Could not fetch new messages", err),
 });
 const talk = new Talk({
   api, player, button: $("talk"), modeBox: $("message-mode"), modeText: $("message-mode-text"),
   songTitle, friendById, announce,
 });
+
+/** Show a failed call in words; a refused token is not shown: the toy boots again instead. */
+function problem(what, err) {
+  if (err.status !== 401) announce(`${what}: ${err.message}`, "error");
+}
 
 function friendById(id) {
   return state.friends.find((f) => f.friend_id === id) || null;
@@ -36,6 +41,7 @@ function songTitle(music) {
 // --- playing ---------------------------------------------------------------------------------
 
 function showPlaying(now) {
+  $("now-card").hidden = !now.playing && $("toy").hidden; // on the start screen only while playing
   $("now-playing").textContent = now.playing ? `${now.playing}${now.queued ? ` (then ${now.queued} more)` : ""}` : "Nothing";
   showCounts(inbox.counts());
   inbox.prune();
@@ -53,6 +59,7 @@ player.audio.addEventListener("playing", () => {
   $("sound-on").hidden = true;
   const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   $("played").append(h("li", {}, `${time} ${player.current.label}`));
+  $("played-card").hidden = false;
   const list = $("played");
   while (list.children.length > 50) list.firstElementChild.remove();
 });
@@ -102,7 +109,7 @@ async function loadFriends() {
     state.friends = await api.post("/friend_list", {});
     renderFriends();
   } catch (err) {
-    announce(`Could not load the friends: ${err.message}`, "error");
+    problem("Could not load the friends", err);
   }
 }
 
@@ -111,7 +118,7 @@ async function loadSongs() {
     state.songs = await api.post("/content_list", { limit: 200 });
     renderSongs();
   } catch (err) {
-    announce(`Could not load the songs: ${err.message}`, "error");
+    problem("Could not load the songs", err);
   }
 }
 
@@ -147,16 +154,26 @@ async function refresh() {
   await inbox.fetch();
 }
 
+// New friends (a request accepted) and a toy unbound meanwhile (its token revoked: the next
+// call reboots and says why) are not pushed to the toy: look again now and then, and whenever
+// the page becomes visible again.
+const LOOK_AGAIN_MS = 5 * 60 * 1000;
+setInterval(() => { if (state.live && !document.hidden) loadFriends(); }, LOOK_AGAIN_MS);
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && state.live) refresh();
+});
+
 // --- boot ------------------------------------------------------------------------------------
 
-function showBoot(problem) {
+function showBoot(why) {
   $("toy").hidden = true;
   $("boot").hidden = false;
+  $("now-card").hidden = !player.current;
   $("toy-title").textContent = "Smart toy";
   document.title = "Smart toy";
   $("device-key").value = state.key;
-  $("boot-problem").textContent = problem || "";
-  $("boot-problem").hidden = !problem;
+  $("boot-problem").textContent = why || "";
+  $("boot-problem").hidden = !why;
   showConnection("offline", "Not started");
 }
 
@@ -175,6 +192,7 @@ async function boot(key) {
   api.setToken(answer.token);
   $("boot").hidden = true;
   $("toy").hidden = false;
+  $("now-card").hidden = false;
   $("toy-title").textContent = answer.name;
   document.title = `${answer.name} (smart toy)`;
   connect(answer.token);
