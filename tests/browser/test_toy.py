@@ -86,6 +86,27 @@ def test_toy_boots_plays_pushes_and_sends_to_a_friend(web_server, new_page):
     assert [m["from_user"] for m in chat].count(family["toy_id"]) == 1
 
 
+def test_unheard_messages_are_counted_per_friend_and_kept_by_stop(web_server, new_page):
+    family = bound_toy(web_server, "gina", toy_name="Momo", remark="Mum")
+    upload_song(web_server, "Long Song", seconds=60)
+    page = new_page()
+    page.goto(f"{web_server.url}/toy?key={family['key']}")
+    page.get_by_role("button", name="Play Long Song").click()
+    expect(page.locator("#now-playing")).to_have_text("Song: Long Song")
+    send_parent_message(web_server, family, msg_id="q1")
+    send_parent_message(web_server, family, msg_id="q2")
+    badge = page.get_by_role("listitem").filter(has_text="Message Mum").locator(".badge")
+    expect(badge).to_have_text("2 new", timeout=POLL)  # queued behind the song
+    page.get_by_role("button", name="Stop").click()
+    expect(page.locator("#now-playing")).to_have_text("Nothing")
+    expect(badge).to_have_text("2 new")  # stopped, not lost
+    page.get_by_role("button", name="Play 2 new messages from Mum").click()
+    messages = page.locator("#played li", has_text=re.compile("Message from Mum$"))
+    expect(messages).to_have_count(2, timeout=POLL)
+    expect(badge).to_be_hidden(timeout=POLL)
+    expect(page.get_by_role("button", name=re.compile("new messages? from Mum"))).to_be_hidden()
+
+
 def test_server_restart_mid_session_reconnects_and_fetches_missed(web_server, new_page):
     family = bound_toy(web_server, "rita", toy_name="Pip", remark="Dad")
     page = new_page()

@@ -45,9 +45,9 @@ def bound_toy(server, username, toy_name="Teddy", baby_name="Lily", remark="Mum"
             "chat_id": entry["friend_chat"]}
 
 
-def upload_song(server, title):
+def upload_song(server, title, seconds=2.0):
     """Add a song to the catalogue with ``flask --app app content add``."""
-    music = tone(2.0, 523, "mp3")
+    music = tone(seconds, 523, "mp3")
     server.cli("content", "add", "--title", title, "--music", str(music))
 
 

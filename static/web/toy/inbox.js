@@ -3,7 +3,10 @@
 //   const inbox = new Inbox({ api, player, nameOf(friendId), onCounts(map), onError(err) });
 //   inbox.noteUnread(from, n)   a `chat` push said `from` has n unread messages
 //   await inbox.fetch()         fetch and queue everything unread (calls never overlap)
-//   inbox.counts()              Map friend id -> messages not heard yet (unfetched + queued)
+//   inbox.counts()              Map friend id -> messages not heard yet (unfetched + queued + kept)
+//   inbox.stopPlayback()        stop the player; messages not heard yet are kept per friend
+//   inbox.playKept(from)        play the kept messages of `from` now
+//   inbox.playNow(url, label)   play something else now (unheard messages are kept, not lost)
 import { files } from "/web/common/api.js";
 
 export class Inbox {
@@ -15,6 +18,7 @@ export class Inbox {
     this.onError = onError;
     this.unfetched = new Map();
     this.senderOf = new Map(); // url of a queued message -> sender id
+    this.kept = new Map(); // sender id -> [{ url, label }] stopped before they were heard
     this.running = null;
     this.again = false;
   }
@@ -27,6 +31,7 @@ export class Inbox {
 
   counts() {
     const counts = new Map(this.unfetched);
+    for (const [from, items] of this.kept) counts.set(from, (counts.get(from) || 0) + items.length);
     const items = [this.player.current, ...this.player.queue].filter(Boolean);
     for (const item of items) {
       const from = this.senderOf.get(item.url);
@@ -70,6 +75,35 @@ export class Inbox {
       } else {
         this.player.enqueue(url, `Announcement: you have a message from ${name}`);
       }
+    }
+    this.onCounts(this.counts());
+  }
+
+  /** Stop playing. /recv_msg already marked the queued messages read, so the ones not heard yet
+   *  are kept (per sender) for playKept instead of being lost. */
+  stopPlayback() {
+    for (const item of [this.player.current, ...this.player.queue].filter(Boolean)) {
+      const from = this.senderOf.get(item.url);
+      if (!from) continue;
+      if (!this.kept.has(from)) this.kept.set(from, []);
+      this.kept.get(from).push(item);
+    }
+    this.player.stop();
+  }
+
+  playNow(url, label) {
+    this.stopPlayback();
+    this.player.enqueue(url, label);
+    this.onCounts(this.counts());
+  }
+
+  playKept(from) {
+    const items = this.kept.get(from) || [];
+    this.kept.delete(from);
+    this.stopPlayback();
+    for (const item of items) {
+      this.senderOf.set(item.url, from);
+      this.player.enqueue(item.url, item.label);
     }
     this.onCounts(this.counts());
   }

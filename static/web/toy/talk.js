@@ -1,6 +1,7 @@
 // Talking: the assistant (POST /ai_uploader, a flat answer) and voice messages to friends
 // (POST /toy_uploader with the receiver's kind and a client msg_id).
-//   const talk = new Talk({ api, player, button, modeBox, modeText, songTitle(music), announce });
+//   const talk = new Talk({ api, player, playNow(url, label), button, modeBox, modeText,
+//                           songTitle(music), friendById(id), announce });
 //   talk.bind()                    hold-to-speak on the Talk button
 //   talk.bindFriend(button, friend) hold-to-record a message for `friend` (a friend entry)
 //   talk.cancelMessage()           leave "record a message for X" mode
@@ -12,8 +13,8 @@ export function friendName(friend) {
 }
 
 export class Talk {
-  constructor({ api, player, button, modeBox, modeText, songTitle, friendById, announce }) {
-    Object.assign(this, { api, player, button, modeBox, modeText, songTitle, friendById, announce });
+  constructor({ api, player, playNow, button, modeBox, modeText, songTitle, friendById, announce }) {
+    Object.assign(this, { api, player, playNow, button, modeBox, modeText, songTitle, friendById, announce });
     this.target = null; // { id, type, name } after "send a message to X"
     this.pausedFor = null;
   }
@@ -70,14 +71,14 @@ export class Talk {
       return;
     }
     if (answer.music) {
-      this.player.playNow(files.music(answer.music), `Song: ${this.songTitle(answer.music)}`);
+      this.playNow(files.music(answer.music), `Song: ${this.songTitle(answer.music)}`);
     } else if (answer.from_user && answer.from_user !== "ai") {
       const friend = this.friendById(answer.from_user);
       const name = friend ? friendName(friend) : "your friend";
-      this.player.playNow(files.chat(answer.chat), `Assistant: you can talk to ${name} now`);
+      this.playNow(files.chat(answer.chat), `Assistant: you can talk to ${name} now`);
       this.startMessage({ id: answer.from_user, type: answer.friend_type || (friend && friend.friend_type), name });
     } else if (answer.chat) {
-      this.player.playNow(files.chat(answer.chat), "Assistant answer");
+      this.playNow(files.chat(answer.chat), "Assistant answer");
     } else {
       this.announce("The assistant gave no answer. Please try again.", "error");
     }

@@ -20,8 +20,8 @@ const inbox = new Inbox({
   onError: (err) => problem("Could not fetch new messages", err),
 });
 const talk = new Talk({
-  api, player, button: $("talk"), modeBox: $("message-mode"), modeText: $("message-mode-text"),
-  songTitle, friendById, announce,
+  api, player, playNow: (url, label) => inbox.playNow(url, label), button: $("talk"),
+  modeBox: $("message-mode"), modeText: $("message-mode-text"), songTitle, friendById, announce,
 });
 
 /** Show a failed call in words; a refused token is not shown: the toy boots again instead. */
@@ -67,10 +67,14 @@ player.audio.addEventListener("playing", () => {
 // --- friends and songs -----------------------------------------------------------------------
 
 function showCounts(counts) {
-  for (const [id, badge] of state.friendButtons) {
+  for (const [id, { badge, replay, name }] of state.friendButtons) {
     const n = counts.get(id) || 0;
     badge.textContent = `${n} new`;
     badge.hidden = n === 0;
+    const kept = (inbox.kept.get(id) || []).length;
+    replay.hidden = kept === 0;
+    replay.textContent = `Play ${kept} new`;
+    replay.setAttribute("aria-label", `Play ${kept} new ${kept === 1 ? "message" : "messages"} from ${name}`);
   }
 }
 
@@ -82,9 +86,11 @@ function renderFriends() {
     const name = friendName(friend);
     const button = h("button", { type: "button", class: "friend-talk secondary" }, `Message ${name}`);
     const badge = h("span", { class: "badge", hidden: true });
+    const replay = h("button", { type: "button", class: "replay", hidden: true,
+      onclick: () => inbox.playKept(friend.friend_id) });
     talk.bindFriend(button, friend);
-    state.friendButtons.set(friend.friend_id, badge);
-    list.append(h("li", {}, button, badge));
+    state.friendButtons.set(friend.friend_id, { badge, replay, name });
+    list.append(h("li", {}, button, badge, replay));
   }
   $("no-friends").hidden = state.friends.length > 0;
   showCounts(inbox.counts());
@@ -97,7 +103,7 @@ function renderSongs() {
     const cover = song.cover ? h("img", { class: "cover", src: files.image(song.cover), alt: "" }) : null;
     const button = h("button", {
       type: "button", class: "song secondary",
-      onclick: () => player.playNow(files.music(song.music), `Song: ${song.title}`),
+      onclick: () => inbox.playNow(files.music(song.music), `Song: ${song.title}`),
     }, cover, `Play ${song.title}`);
     list.append(h("li", {}, button));
   }
@@ -181,7 +187,7 @@ async function boot(key) {
   state.key = key.trim();
   clearError();
   const result = await openToy(api, state.key);
-  if (result.prompt) player.playNow(files.chat(result.prompt.name), result.prompt.label);
+  if (result.prompt) inbox.playNow(files.chat(result.prompt.name), result.prompt.label);
   if (!result.ok) {
     if (state.live) state.live.close();
     state.live = null;
@@ -219,7 +225,7 @@ $("forget-key").addEventListener("click", () => {
   showBoot("");
   $("device-key").focus();
 });
-$("stop").addEventListener("click", () => player.stop());
+$("stop").addEventListener("click", () => inbox.stopPlayback());
 $("sound-on").addEventListener("click", () => player.resume());
 $("message-cancel").addEventListener("click", () => talk.cancelMessage());
 $("dismiss-alert").addEventListener("click", () => clearError());
