@@ -10,10 +10,10 @@ Fixtures (see README, "Web app"):
   microphone that plays ``voice_wav`` (a short spoken-like tone made with the bundled ffmpeg),
   autoplay allowed.
 - ``new_page(width=390, height=844)``: a page in a new browser context (own localStorage);
-  every console error, uncaught page error or request leaving loopback fails the test (``page.console_errors`` lists
-  them; a test expecting one removes it from that list).
-- ``shot(page, name, width=None, clear=None)``: writes ``docs/screenshots/<name>.png`` (at ``width`` px wide
-  when given, e.g. 360).
+  every console error, uncaught page error or request leaving loopback fails the test
+  (``page.console_errors`` lists them; a test expecting one removes it from that list).
+- ``shot(page, name, width=None, clear=None)``: writes ``docs/screenshots/<name>.png`` (at
+  ``width`` px wide when given, e.g. 360).
 """
 
 import os

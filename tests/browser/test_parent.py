@@ -19,6 +19,8 @@ from tests.browser.parent_steps import (
     toy_sends,
 )
 
+MINE = re.compile("Play message from You")
+
 
 def test_sign_up_bind_by_key_stay_logged_in_log_out(web_server, new_page, shot):
     page = new_page()
@@ -55,7 +57,8 @@ def test_bind_with_a_photo_of_the_qr_code(web_server, new_page, tmp_path):
     log_in(page, web_server, "bob")
     page.get_by_role("button", name="Bind a toy").click()
     # The PNG the operator CLI wrote for the device is the photo.
-    page.get_by_label("Photo of the QR code").set_input_files(tmp_path / "media" / "qr" / f"{key}.png")
+    photo = tmp_path / "media" / "qr" / f"{key}.png"
+    page.get_by_label("Photo of the QR code").set_input_files(photo)
     expect(page.get_by_text("Key recognised")).to_be_visible()
     expect(page.get_by_label("Device key")).to_have_value(key)
     bind(page, key, "Bunny", "Max", typed=False)
@@ -105,11 +108,11 @@ def test_live_status_record_upload_and_unread_badges(web_server, new_page, tmp_p
         page.wait_for_timeout(1500)  # speaking: the fake microphone plays voice.wav
         page.mouse.up()
         expect(page.get_by_text("Message sent to Teddy")).to_be_visible()
-        expect(page.get_by_role("button", name=re.compile("Play message from You"))).to_have_count(1)
+        expect(page.get_by_role("button", name=MINE)).to_have_count(1)
         assert toy_socket.wait_for("chat")[0]["from_user"] == login["_id"]
 
         page.get_by_label("Upload a recording").set_input_files(audio_file(tmp_path / "hi.wav"))
-        expect(page.get_by_role("button", name=re.compile("Play message from You"))).to_have_count(2)
+        expect(page.get_by_role("button", name=MINE)).to_have_count(2)
 
         page.get_by_role("button", name="Chats").click()
         toy_sends(web_server, toy["token"], login["_id"], audio_file(tmp_path / "reply.wav"))
@@ -172,7 +175,7 @@ def test_a_retried_send_is_stored_once(web_server, new_page, tmp_path):
     assert lost
     page.get_by_role("button", name="Retry sending").click()
     expect(page.get_by_text("Message sent to Teddy")).to_be_visible()
-    expect(page.get_by_role("button", name=re.compile("Play message from You"))).to_have_count(1)
+    expect(page.get_by_role("button", name=MINE)).to_have_count(1)
     history = web_server.call("/chat_list", toy_token, chat_id=_chat_of(web_server, family_login))
     assert len(history) == 1
     allow_console(page, r"Failed to load resource: net::ERR_FAILED")
@@ -216,7 +219,8 @@ def test_friend_requests_by_code_accept_and_refuse(web_server, new_page, shot):
     expect(owner.get_by_text("Dora: refused")).to_be_visible()
 
     asker.reload()
-    expect(asker.get_by_role("list", name="Friends").get_by_text("Kid")).to_be_visible()  # Bear's child
+    # The asker's toy lists the new friend by its child's name.
+    expect(asker.get_by_role("list", name="Friends").get_by_text("Kid")).to_be_visible()
 
 
 def test_songs_play_here_and_push_to_a_toy(web_server, new_page, tmp_path, shot):

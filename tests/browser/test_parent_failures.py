@@ -7,12 +7,12 @@ from playwright.sync_api import expect
 
 from tests.browser.parent_steps import (
     allow_console,
+    audio_file,
     bind,
     family,
     log_in,
     sign_up,
     toy_sends,
-    audio_file,
 )
 
 
@@ -74,7 +74,8 @@ def test_a_file_that_is_not_audio_is_refused_in_words(web_server, new_page, tmp_
     expect(page.get_by_role("alert")).to_contain_text("Not sent")
     expect(page.get_by_role("alert")).to_contain_text("not audio")
     expect(page.get_by_text("No messages yet")).to_be_visible()
-    expect(page.get_by_role("button", name="Retry sending")).to_have_count(0)  # retrying cannot help
+    # Retrying cannot help a file that is not audio: only Discard is offered.
+    expect(page.get_by_role("button", name="Retry sending")).to_have_count(0)
     page.get_by_role("button", name="Discard").click()
     page.get_by_label("Upload a recording").set_input_files(audio_file(tmp_path / "ok.wav"))
     expect(page.get_by_role("button", name=re.compile("Play message from You"))).to_have_count(1)
