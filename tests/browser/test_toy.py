@@ -120,3 +120,18 @@ def test_server_restart_mid_session_reconnects_and_fetches_missed(web_server, ne
     expect(page.locator("#played")).to_contain_text("Message from Dad", timeout=POLL)
     drop_expected_errors(page)
     assert requests.get(f"{web_server.url}/healthz", timeout=5).status_code == 200
+
+
+def test_server_down_at_start_keeps_trying(web_server, new_page):
+    family = bound_toy(web_server, "hana", toy_name="Lulu", remark="Mum")
+    page = new_page()
+    page.goto(f"{web_server.url}/toy")
+    web_server.stop()
+    page.get_by_label("Device key").fill(family["key"])
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Cannot reach the server")).to_be_visible()
+    expect(page.get_by_text("Trying again in a few seconds")).to_be_visible()
+    web_server.start()
+    expect(page.get_by_role("heading", name="Lulu")).to_be_visible(timeout=POLL)
+    expect(page.locator("#connection")).to_have_text("Online", timeout=POLL)
+    drop_expected_errors(page)

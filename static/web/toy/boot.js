@@ -1,8 +1,9 @@
 // Booting the toy with its device key (POST /open_toy, a flat answer).
 //   initialKey()          -> the key from ?key= (then remembered) or the remembered one, or ""
 //   rememberKey(key) / forgetKey()
-//   openToy(api, key)     -> { ok, answer, problem, prompt }: `prompt` is the boot prompt to play
-//                            (Success / Nobind / Nolic), `problem` why the toy cannot start, in words.
+//   openToy(api, key)     -> { ok, answer, problem, prompt, retry }: `prompt` is the boot prompt to
+//                            play (Success / Nobind / Nolic), `problem` why the toy cannot start, in
+//                            words, `retry` true when the server could not answer now (worth trying again).
 
 const KEY_STORAGE = "smarttoy.toy.key";
 
@@ -43,7 +44,7 @@ export async function openToy(api, key) {
   try {
     answer = await api.flat("/open_toy", { device_key: key });
   } catch (err) {
-    return { ok: false, problem: err.message, retry: true };
+    return { ok: false, problem: err.message, retry: err.status === 0 || err.status === 429 || err.status >= 500 };
   }
   const prompt = answer.music ? { name: answer.music, label: PROMPTS[answer.music] || "Start-up sound" } : null;
   if (answer.code === 2) forgetKey();

@@ -11,7 +11,9 @@ import { Talk, friendName } from "/web/toy/talk.js";
 
 const $ = (id) => document.getElementById(id);
 
-const state = { key: "", live: null, friends: [], songs: [], booting: null, friendButtons: new Map() };
+const state = {
+  key: "", live: null, friends: [], songs: [], booting: null, retry: null, friendButtons: new Map(),
+};
 
 const api = new Api({ onUnauthorized: () => reboot() });
 const player = new AudioQueue({ onChange: showPlaying, onError: playbackProblem });
@@ -183,7 +185,10 @@ function showBoot(why) {
   showConnection("offline", "Not started");
 }
 
+const RETRY_MS = 5000;
+
 async function boot(key) {
+  clearTimeout(state.retry);
   state.key = key.trim();
   clearError();
   const result = await openToy(api, state.key);
@@ -191,7 +196,12 @@ async function boot(key) {
   if (!result.ok) {
     if (state.live) state.live.close();
     state.live = null;
-    showBoot(result.problem);
+    if (result.retry) { // no answer from the server: keep trying, as a toy would
+      showBoot(`${result.problem} Trying again in a few seconds…`);
+      state.retry = setTimeout(reboot, RETRY_MS);
+    } else {
+      showBoot(result.problem);
+    }
     return;
   }
   const { answer } = result;
@@ -216,6 +226,7 @@ $("boot-form").addEventListener("submit", (e) => {
   boot($("device-key").value);
 });
 $("forget-key").addEventListener("click", () => {
+  clearTimeout(state.retry);
   forgetKey();
   if (state.live) state.live.close();
   state.live = null;
