@@ -7,6 +7,7 @@ import re
 import pytest
 import requests
 
+from tests.browser.conftest import CHROMIUM
 from tests.browser.toy_helpers import (
     bound_toy,
     drop_expected_errors,
@@ -135,3 +136,21 @@ def test_server_down_at_start_keeps_trying(web_server, new_page):
     expect(page.get_by_role("heading", name="Lulu")).to_be_visible(timeout=POLL)
     expect(page.locator("#connection")).to_have_text("Online", timeout=POLL)
     drop_expected_errors(page)
+
+
+def test_sound_blocked_by_the_browser_waits_for_a_tap(web_server, browser):
+    family = bound_toy(web_server, "iris", toy_name="Nono", remark="Mum")
+    strict = browser.browser_type.launch(executable_path=CHROMIUM, headless=True)  # autoplay rules
+    try:
+        page = strict.new_page()
+        errors = []
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(f"{web_server.url}/toy?key={family['key']}")  # no tap yet: sound is refused
+        expect(page.get_by_role("heading", name="Nono")).to_be_visible()
+        expect(page.get_by_role("alert")).to_contain_text("blocked playback")
+        page.get_by_role("button", name="Play", exact=True).click()
+        expect(page.locator("#played")).to_contain_text("Start-up greeting", timeout=POLL)
+        expect(page.get_by_role("button", name="Play", exact=True)).to_be_hidden()
+        assert not errors
+    finally:
+        strict.close()

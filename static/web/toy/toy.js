@@ -45,12 +45,12 @@ function songTitle(music) {
 function showPlaying(now) {
   $("now-card").hidden = !now.playing && $("toy").hidden; // on the start screen only while playing
   $("now-playing").textContent = now.playing ? `${now.playing}${now.queued ? ` (then ${now.queued} more)` : ""}` : "Nothing";
+  $("sound-on").hidden = Boolean(now.playing) || !now.queued; // waiting: the browser blocked sound
   showCounts(inbox.counts());
   inbox.prune();
 }
 
 function playbackProblem(message) {
-  if (!player.current && player.queue.length) $("sound-on").hidden = false;
   announce(message, "error");
 }
 
@@ -58,7 +58,6 @@ let lastPlayed = null;
 player.audio.addEventListener("playing", () => {
   if (!player.current || player.current === lastPlayed) return; // a pause and resume is not news
   lastPlayed = player.current;
-  $("sound-on").hidden = true;
   const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   $("played").append(h("li", {}, `${time} ${player.current.label}`));
   $("played-card").hidden = false;
