@@ -111,8 +111,15 @@ def test_live_status_record_upload_and_unread_badges(web_server, new_page, tmp_p
         expect(page.get_by_role("button", name=MINE)).to_have_count(1)
         assert toy_socket.wait_for("chat")[0]["from_user"] == login["_id"]
 
-        page.get_by_label("Upload a recording").set_input_files(audio_file(tmp_path / "hi.wav"))
+        record.focus()  # the keyboard way: hold Space on the button
+        page.keyboard.down(" ")
+        expect(record).to_have_attribute("aria-pressed", "true")
+        page.wait_for_timeout(1500)
+        page.keyboard.up(" ")
         expect(page.get_by_role("button", name=MINE)).to_have_count(2)
+        page.get_by_label("Upload a recording").set_input_files(audio_file(tmp_path / "hi.wav"))
+        expect(page.get_by_role("button", name=MINE)).to_have_count(3)
+        assert len(toy_socket.wait_for("chat")) >= 1
 
         page.get_by_role("button", name="Chats").click()
         toy_sends(web_server, toy["token"], login["_id"], audio_file(tmp_path / "reply.wav"))

@@ -37,6 +37,22 @@ def test_wrong_password_and_taken_username(web_server, new_page):
     allow_console(page, r"status of 40[19]")
 
 
+def test_a_revoked_session_goes_back_to_log_in(web_server, new_page):
+    family(web_server, "tara", "Teddy")
+    page = new_page()
+    log_in(page, web_server, "tara")
+    expect(page.get_by_role("link", name="Teddy")).to_be_visible()
+    token = page.evaluate("localStorage.getItem('smarttoy.parent.token')")
+    web_server.call("/logout", token)  # e.g. logged out on another device
+    page.get_by_role("button", name="Chats").click()
+    page.get_by_role("link", name="Teddy").click()
+    expect(page.get_by_role("alert")).to_contain_text("Your session has ended")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    allow_console(page, r"status of 401")
+
+
 def test_unknown_and_bound_keys_are_explained(web_server, new_page, shot):
     other, _, _ = family(web_server, "nina", "Bear")
     bound_key = web_server.call("/toy_list", other["token"])[0]["device_key"]

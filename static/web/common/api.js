@@ -1,5 +1,6 @@
 // The HTTP API as the web pages use it.
 //   const api = new Api({ tokenKey: "smarttoy.parent.token", onUnauthorized });
+//     onUnauthorized(message) runs on any 401; a string it returns replaces the message.
 //   await api.post("/login", { username, password })   -> envelope.data (throws ApiError otherwise)
 //   await api.flat("/open_toy", { device_key })        -> the raw JSON of the flat endpoints
 //                                                         (/open_toy, /recv_msg, /ai_uploader)
@@ -71,10 +72,13 @@ export class Api {
         { status: response.status });
     }
     if (!response.ok) {
-      const message = capitalize((json && json.msg) || `request failed (HTTP ${response.status})`);
-      const error = new ApiError(message, { status: response.status, code: json && json.code, data: json && json.data });
-      if (response.status === 401 && this.onUnauthorized) this.onUnauthorized(error);
-      throw error;
+      let message = capitalize((json && json.msg) || `request failed (HTTP ${response.status})`);
+      // onUnauthorized may end the session and name that instead (it returns the new message).
+      if (response.status === 401 && this.onUnauthorized) {
+        const replaced = this.onUnauthorized(message);
+        if (typeof replaced === "string" && replaced) message = replaced;
+      }
+      throw new ApiError(message, { status: response.status, code: json && json.code, data: json && json.data });
     }
     return json;
   }

@@ -194,9 +194,11 @@ function onLovense(info) {
 }
 
 function expired() {
-  if (!state.user) return;
+  if (!state.user) return null; // e.g. a wrong password: the server's words stand
+  const message = "Your session has ended. Please log in again.";
   logout(false);
-  announce("Your session has ended. Please log in again.", "error");
+  announce(message, "error");
+  return message;
 }
 
 async function logout(callServer = true) {
