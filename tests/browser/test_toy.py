@@ -97,7 +97,10 @@ def test_unheard_messages_are_counted_per_friend_and_kept_by_stop(web_server, ne
     send_parent_message(web_server, family, msg_id="q1")
     send_parent_message(web_server, family, msg_id="q2")
     badge = page.get_by_role("listitem").filter(has_text="Message Mum").locator(".badge")
-    expect(badge).to_have_text("2 new", timeout=POLL)  # queued behind the song
+    expect(badge).to_have_text("2 new", timeout=POLL)
+    # both fetched and queued behind the song (announcements + messages)
+    expect(page.locator("#now-playing")).to_contain_text(re.compile(r"then [34] more"),
+                                                         timeout=POLL)
     page.get_by_role("button", name="Stop").click()
     expect(page.locator("#now-playing")).to_have_text("Nothing")
     expect(badge).to_have_text("2 new")  # stopped, not lost
@@ -146,9 +149,11 @@ def test_sound_blocked_by_the_browser_waits_for_a_tap(web_server, browser):
         errors = []
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.goto(f"{web_server.url}/toy?key={family['key']}")  # no tap yet: sound is refused
-        expect(page.get_by_role("heading", name="Nono")).to_be_visible()
+        expect(page.get_by_role("heading", name="Nono")).to_be_visible(timeout=POLL)
+        play = page.get_by_role("button", name="Play", exact=True)
+        expect(play).to_be_visible(timeout=POLL)
         expect(page.get_by_role("alert")).to_contain_text("blocked playback")
-        page.get_by_role("button", name="Play", exact=True).click()
+        play.click()
         expect(page.locator("#played")).to_contain_text("Start-up greeting", timeout=POLL)
         expect(page.get_by_role("button", name="Play", exact=True)).to_be_hidden()
         assert not errors

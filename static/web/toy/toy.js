@@ -111,10 +111,17 @@ function renderSongs() {
   $("no-songs").hidden = state.songs.length > 0;
 }
 
+/** What the friend buttons show: redrawn only when it changed, never under a held button. */
+function friendsShape(friends) {
+  return JSON.stringify(friends.map((f) => [f.friend_id, friendName(f), f.friend_type]));
+}
+
 async function loadFriends() {
   try {
-    state.friends = await api.post("/friend_list", {});
-    renderFriends();
+    const friends = await api.post("/friend_list", {});
+    const changed = friendsShape(friends) !== friendsShape(state.friends) || !state.friendButtons.size;
+    state.friends = friends;
+    if (changed) renderFriends();
   } catch (err) {
     problem("Could not load the friends", err);
   }
