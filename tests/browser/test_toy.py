@@ -38,6 +38,7 @@ def test_licensed_but_unbound_key_waits_for_a_parent(web_server, new_page):
     page.goto(f"{web_server.url}/toy?key={key}")
     expect(page.get_by_text("not bound to a parent yet")).to_be_visible()
     expect(page.locator("#played")).to_contain_text("not bound yet", timeout=POLL)
+    assert "key=" not in page.url  # remembered, not left in the address bar
     # The key is remembered: once a parent binds it, pressing Start boots the toy.
     parent = web_server.parent("olga")
     web_server.call("/bind_toy", parent["token"], toy_name="Bruno", baby_name="Max",

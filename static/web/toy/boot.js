@@ -1,5 +1,6 @@
 // Booting the toy with its device key (POST /open_toy, a flat answer).
-//   initialKey()          -> the key from ?key= (then remembered) or the remembered one, or ""
+//   initialKey()          -> the key from ?key= (then remembered and dropped from the URL) or the
+//                            remembered one, or ""
 //   rememberKey(key) / forgetKey()
 //   openToy(api, key)     -> { ok, answer, problem, prompt, retry }: `prompt` is the boot prompt to
 //                            play (Success / Nobind / Nolic), `problem` why the toy cannot start, in
@@ -24,6 +25,9 @@ export function initialKey() {
   const fromUrl = (params.get("key") || "").trim();
   if (fromUrl) {
     rememberKey(fromUrl);
+    params.delete("key"); // out of the address bar and history; it is remembered instead
+    const rest = params.toString();
+    history.replaceState(null, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
     return fromUrl;
   }
   return localStorage.getItem(KEY_STORAGE) || "";
