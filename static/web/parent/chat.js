@@ -60,14 +60,25 @@ export function renderChat(ctx, friendId) {
       h("div", { class: "bubble" }, h("span", {}, h("strong", {}, who), " ", h("time", {}, time)), play));
   }
 
+  // Items are inserted in place (never rebuilt), so the live log announces only new messages.
   function draw({ keepBottom = false, anchor = null } = {}) {
     const sorted = [...messages.values()].sort((a, b) => a.create_time - b.create_time);
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     const oldHeight = log.scrollHeight;
-    fill(log, sorted.map(item));
-    if (!sorted.length) log.append(h("li", { class: "hint" }, "No messages yet. Hold the button below and speak."));
+    const placeholder = log.querySelector(".empty");
+    if (placeholder && sorted.length) placeholder.remove();
+    let next = log.firstElementChild;
+    for (const message of sorted) {
+      const shown = log.querySelector(`li[data-id="${CSS.escape(message._id)}"]`);
+      if (shown) {
+        next = shown.nextElementSibling;
+        continue;
+      }
+      log.insertBefore(item(message), next);
+    }
+    if (!sorted.length && !placeholder) log.append(h("li", { class: "hint empty" }, "No messages yet. Hold the button below and speak."));
     olderButton.hidden = !hasOlder;
-    if (anchor) log.scrollTop = log.scrollHeight - oldHeight + anchor;
+    if (anchor !== null) log.scrollTop = log.scrollHeight - oldHeight + anchor;
     else if (keepBottom || atBottom) log.scrollTop = log.scrollHeight;
   }
 
@@ -92,6 +103,7 @@ export function renderChat(ctx, friendId) {
   async function loadOlder() {
     if (!hasOlder || loadingOlder || !messages.size) return;
     loadingOlder = true;
+    log.setAttribute("aria-busy", "true"); // older messages are not news: not read out
     const oldest = Math.min(...[...messages.values()].map((m) => m.create_time));
     try {
       const page = await ctx.api.post("/chat_list", { chat_id: friend.friend_chat, from_user: friendId, before: oldest, limit: PAGE });
@@ -104,6 +116,7 @@ export function renderChat(ctx, friendId) {
       announce(err.message, "error");
     } finally {
       loadingOlder = false;
+      log.setAttribute("aria-busy", "false");
     }
   }
   olderButton.addEventListener("click", loadOlder);
