@@ -64,10 +64,12 @@ export class Inbox {
       return;
     }
     if (!Array.isArray(items)) return;
+    // The answer holds everything unread: a push counted before it (even one whose message an
+    // earlier fetch already took) is settled now; a push during it makes fetch() ask again.
+    this.unfetched.clear();
     for (const item of items) {
       const from = item.from_user;
       const name = this.nameOf(from);
-      this.unfetched.delete(from);
       const url = files.chat(item.message);
       if (item._id) {
         this.senderOf.set(url, from);
