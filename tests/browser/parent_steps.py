@@ -15,11 +15,11 @@ from tests.browser.conftest import ffmpeg
 
 def sign_up(page, server, username, password="secret123", nickname=None):
     page.goto(server.url + "/")
-    page.get_by_role("button", name="Create an account").click()
+    page.get_by_role("button", name="Register").click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_label("Your name").fill(nickname or username.title())
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_label("Nickname").fill(nickname or username.title())
+    page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Bind a toy")).to_be_visible()
 
 

@@ -25,14 +25,14 @@ def test_wrong_password_and_taken_username(web_server, new_page):
     page.get_by_role("button", name="Dismiss").click()
     expect(page.get_by_role("alert")).to_be_hidden()
 
-    page.get_by_role("button", name="Create an account").click()
+    page.get_by_role("button", name="Register").click()
     page.get_by_label("Username").fill("mona")
     page.get_by_label("Password").fill("123")
-    page.get_by_label("Your name").fill("Mona")
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_label("Nickname").fill("Mona")
+    page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("alert")).to_contain_text("at least 6 characters")
     page.get_by_label("Password").fill("secret123")
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("alert")).to_contain_text(re.compile("exists|taken", re.I))
     allow_console(page, r"status of 40[19]")
 

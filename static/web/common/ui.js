@@ -72,10 +72,18 @@ export function confirmDialog(question, okLabel = "OK") {
       h("div", { class: "row" },
         h("button", { type: "button", value: "cancel", class: "secondary" }, "Cancel"),
         h("button", { type: "button", value: "ok", class: "danger" }, okLabel)));
-    const done = (answer) => { dialog.close(); dialog.remove(); resolve(answer); };
+    // The page behind is hidden from assistive tech (and role queries) while the dialog is open.
+    const behind = [...document.body.children].filter((el) => el.getAttribute("aria-hidden") !== "true");
+    const done = (answer) => {
+      behind.forEach((el) => el.removeAttribute("aria-hidden"));
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
     dialog.addEventListener("cancel", (e) => { e.preventDefault(); done(false); });
     dialog.querySelectorAll("button").forEach((b) => b.addEventListener("click", () => done(b.value === "ok")));
     document.body.append(dialog);
+    behind.forEach((el) => el.setAttribute("aria-hidden", "true"));
     dialog.showModal();
     dialog.querySelector("button[value=cancel]").focus();
   });

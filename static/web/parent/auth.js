@@ -22,7 +22,7 @@ export function renderAuth(ctx, root) {
       h("div", { class: "row" },
         h("button", { type: "submit" }, "Log in"),
         h("button", { type: "button", class: "secondary", onclick: () => { mode = "register"; clearError(); draw(); } },
-          "Create an account")));
+          "New here? Register")));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = form.querySelector("button[type=submit]");
@@ -47,12 +47,12 @@ export function renderAuth(ctx, root) {
       ...field("password", "Password", { type: "password", autocomplete: "new-password",
         "aria-describedby": "password-hint" }),
       h("p", { class: "hint", id: "password-hint" }, "At least 6 characters."),
-      ...field("nickname", "Your name (what your family calls you)", { autocomplete: "nickname", maxlength: 64 }),
+      ...field("nickname", "Nickname (what your family calls you)", { autocomplete: "nickname", maxlength: 64 }),
       h("label", { for: "gender" }, "I am"),
       h("select", { id: "gender", name: "gender" },
         h("option", { value: "1" }, "Mum (or another carer)"), h("option", { value: "2" }, "Dad (or another carer)")),
       h("div", { class: "row" },
-        h("button", { type: "submit" }, "Create account"),
+        h("button", { type: "submit" }, "Register"),
         h("button", { type: "button", class: "secondary", onclick: () => { mode = "login"; clearError(); draw(); } },
           "I already have an account")));
     form.addEventListener("submit", async (event) => {

@@ -56,7 +56,7 @@ export function renderBind(ctx) {
     keyState,
     h("label", { for: "toy-name" }, "Toy name"),
     h("input", { id: "toy-name", name: "toy_name", required: true, maxlength: 64, placeholder: "Teddy" }),
-    h("label", { for: "baby-name" }, "Child's name"),
+    h("label", { for: "baby-name" }, "Child's name (baby name)"),
     h("input", { id: "baby-name", name: "baby_name", required: true, maxlength: 64 }),
     h("label", { for: "remark" }, "What the toy calls you"),
     h("input", { id: "remark", name: "remark", maxlength: 64, placeholder: ctx.state.user.nickname }),
@@ -260,7 +260,7 @@ export function renderToy(ctx, toyId) {
   const unbindButton = h("button", { type: "button", class: "danger" }, `Unbind ${toy.toy_name}`);
   unbindButton.addEventListener("click", async () => {
     const sure = await confirmDialog(`Unbind ${toy.toy_name}? Its friends and settings are removed and the toy ` +
-      "has to be bound again before it can be used.", "Unbind");
+      "has to be bound again before it can be used.", "Yes, unbind");
     if (!sure) return;
     setBusy(unbindButton, true);
     try {
