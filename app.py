@@ -14,7 +14,19 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from blueprints import chats, cli, content, control, friends, health, realtime, speech, toys, users
+from blueprints import (
+    chats,
+    cli,
+    content,
+    control,
+    friends,
+    health,
+    realtime,
+    speech,
+    toys,
+    users,
+    web,
+)
 from blueprints.access_log import register_access_log
 from blueprints.errors import NoSniff, register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
@@ -24,7 +36,7 @@ from services.wiring import build_services
 from serving.process import hold_for_flask_run
 
 BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp,
-              control.bp, speech.bp)
+              control.bp, speech.bp, web.bp)
 
 
 def create_app(config=None, **overrides):

@@ -13,7 +13,9 @@ from tests.support import Api
 # Answered without a token (each one checks what it needs itself: a device key, a utoken).
 PUBLIC = {"/reg", "/login", "/open_toy", "/content_list", "/healthz", "/lovense/callback",
           "/get_music/<path:name>", "/get_image/<path:name>", "/get_cover/<path:name>",
-          "/get_chat/<path:name>", "/get_qr/<path:name>"}
+          "/get_chat/<path:name>", "/get_qr/<path:name>",
+          # the web pages and their static files (they call the API with the user's token)
+          "/", "/toy", "/favicon.ico", "/web/<path:name>", "/vendor/<path:name>"}
 
 APP, TOY, BOTH = "app", "toy", "both"
 
