@@ -29,6 +29,8 @@ from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse: nothing 
 from tests.server_process import ROOT, ServerProcess
 
 sync_api = pytest.importorskip("playwright.sync_api")
+# Assertions poll; a loaded CI machine (2 cores) needs more than the default 5 s.
+sync_api.expect.set_options(timeout=15_000)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "docs" / "screenshots"
