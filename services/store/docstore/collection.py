@@ -71,26 +71,35 @@ class Collection:
         return self._collect(rows, query, skip, limit, sort)
 
     def _ordered_rows(self, conn, indexes, plan, sort):
-        """Rows in ``sort`` order straight from an index, or None when none yields it.
+        """Rows in ``sort`` order straight from an index, or None when none yields it."""
+        found = _order_plan(indexes, plan, sort)
+        if found is None:
+            return None
+        candidate, order = found
+        if candidate is None:
+            return conn.execute(f"SELECT rid, doc FROM {self._table} ORDER BY {order}")
+        return conn.execute(
+            f'SELECT d.rid, d.doc FROM "{candidate.index.table}" x JOIN {self._table} d '
+            f"ON d.rid = x.rid WHERE {candidate.where} ORDER BY {order}", candidate.params)
 
-        With a selective ``plan`` only its own index may give the order; without one, the
-        whole collection is read anyway, so it is read in the order of any full index."""
-        if plan is not None:
-            candidates = [plan]
-        elif [f for f, _ in sort] == ["_id"]:
-            order = "DESC" if sort[0][1] < 0 else "ASC"
-            return conn.execute(f"SELECT rid, doc FROM {self._table} "
-                                f"ORDER BY idt {order}, idv {order}")
-        else:
-            candidates = [ix.Plan(i, "1", [], 0, ()) for i in indexes if not i.sparse]
-        for candidate in candidates:
-            order = ix.sort_order(candidate.index, candidate.equal, sort)
-            if order is not None:
-                return conn.execute(
-                    f'SELECT d.rid, d.doc FROM "{candidate.index.table}" x JOIN {self._table} d '
-                    f"ON d.rid = x.rid WHERE {candidate.where} ORDER BY {order}",
-                    candidate.params)
-        return None
+    def explain(self, filter=None, sort=None):  # noqa: A002
+        """How ``find`` would read: ``{"index": name or None (scan), "ordered": bool}`` (an
+        ordered read stops after the page instead of sorting every match)."""
+        query, sort = _as_filter(filter), _sort_spec(sort)
+        if _id_lookup(query) is not None:
+            return {"index": "_id_", "ordered": False}
+        indexes = self.database.indexes(self.name)
+        plan = ix.plan(indexes, query)
+        found = _order_plan(indexes, plan, sort) if sort else None
+        if found is not None:
+            candidate = found[0]
+            name = "_id_" if candidate is None else candidate.index.name
+            return {"index": name, "ordered": True}
+        if plan is None and "$or" in query and len(query) == 1:
+            plans = [ix.plan(indexes, _as_filter(b)) for b in query["$or"]]
+            if all(p is not None for p in plans):
+                return {"index": [p.index.name for p in plans], "ordered": False}
+        return {"index": None if plan is None else plan.index.name, "ordered": False}
 
     def _or_rows(self, conn, indexes, branches):
         plans = [ix.plan(indexes, _as_filter(b)) for b in branches]
@@ -250,6 +259,24 @@ class Collection:
         conn.executemany(
             f'INSERT INTO "{index.table}" ({", ".join(cols)}, idt, idv, rid) VALUES ({marks})',
             [(*entry, idt, idv, rid) for entry in entries])
+
+
+def _order_plan(indexes, plan, sort):
+    """``(Plan or None for the primary key, ORDER BY)`` of an index read that yields ``sort``
+    order, or None. With a selective ``plan`` only its own index may give the order; without
+    one the whole collection is read anyway, so in the order of any full index."""
+    if plan is not None:
+        order = ix.sort_order(plan.index, plan.equal, sort)
+        return None if order is None else (plan, order)
+    if [f for f, _ in sort] == ["_id"]:
+        order = "DESC" if sort[0][1] < 0 else "ASC"
+        return None, f"idt {order}, idv {order}"
+    for index in indexes:
+        if not index.sparse:
+            order = ix.sort_order(index, 0, sort)
+            if order is not None:
+                return ix.Plan(index, "1", [], 0, ()), order
+    return None
 
 
 def _as_filter(value):
