@@ -26,7 +26,9 @@ class FriendService:
     def friend_list(self, caller, body):
         """The caller's friend entries (a toy token gets the toy's list)."""
         same_caller(caller, body.get("_id"), "_id")
-        return find_party(self._store, caller.id, "_id").doc.get("friend_list", [])
+        doc = caller.doc if caller.doc is not None else find_party(self._store, caller.id,
+                                                                    "_id").doc
+        return doc.get("friend_list", [])
 
     def request(self, caller, body):
         """Store a friend request from ``req_user`` (the caller or its toy) to toy ``add_user``."""
