@@ -38,7 +38,8 @@ def bench_env(folder, **extra):
 
 
 class Server:
-    """``kind`` "app.py" or "gunicorn" serving ``target`` ("app" or "hello")."""
+    """``kind`` "app.py" or "gunicorn" (``deploy/gunicorn.conf.py``) serving ``target``
+    ("app" or "hello")."""
 
     def __init__(self, kind, env, target="app"):
         self.kind, self.target, self.port = kind, target, free_port()
@@ -52,9 +53,9 @@ class Server:
             script = "app.py" if self.target == "app" else "bench/hello.py"
             return [sys.executable, script]
         module = "app:create_app()" if self.target == "app" else "bench.hello:app"
-        return [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
-                "--graceful-timeout", "2", "--log-level", "warning",
-                "-b", f"127.0.0.1:{self.port}", module]
+        # The production command (README): one gevent worker, bound to HOST:PORT.
+        return [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+                "--graceful-timeout", "2", module]
 
     def start(self, timeout=60):
         self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env,

@@ -1,15 +1,13 @@
 """The 5-line Flask hello the serving bench compares against, on the same server kinds.
 
-``python bench/hello.py`` serves it like ``python app.py`` does (gevent's pywsgi on HOST:PORT);
-``gunicorn -k gevent bench.hello:app`` like the production command.
+``python bench/hello.py`` serves it like ``python app.py`` does (``serving.http`` on HOST:PORT);
+``gunicorn -c deploy/gunicorn.conf.py bench.hello:app`` like the production command.
 """
 
 if __name__ == "__main__":
     from gevent import monkey
 
     monkey.patch_all()
-
-import os  # noqa: E402
 
 from flask import Flask, jsonify  # noqa: E402
 
@@ -22,7 +20,13 @@ def hello():
 
 
 if __name__ == "__main__":
-    from gevent import pywsgi
+    import sys
+    from pathlib import Path
 
-    pywsgi.WSGIServer((os.environ.get("HOST", "127.0.0.1"), int(os.environ["PORT"])), app,
-                      log=None).serve_forever()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from config import Config
+    from serving.http import HttpServer, bind
+
+    # The same server, handler and settings as app.py's main() (serving.http).
+    settings = Config.from_env()
+    HttpServer(bind(settings["HOST"], int(settings["PORT"])), app, settings).serve_forever()

@@ -1,8 +1,8 @@
 """Serving benchmark (a script, not a test): ``python bench/serving.py [--seconds N]``.
 
 Real HTTP with wrk (``-c50``) against real server processes, never the test client. For each
-server kind (``python app.py`` and ``gunicorn -k gevent -w 1``) it alternates baseline and
-subject for 3 rounds and prints the ratio subject/baseline of requests per second as
+server kind (``python app.py`` and gunicorn with ``deploy/gunicorn.conf.py``) it alternates
+baseline and subject for 3 rounds and prints the ratio subject/baseline of requests per second as
 min / median / max (1.0 = as fast as the baseline):
 
 - ``/auto_login``, ``/content_list`` (catalogue of 50 and of 500 songs, 50 a page) and
@@ -110,7 +110,7 @@ def measure_kind(kind, folders, seconds):
     auth = {"Authorization": f"Bearer {small['token']}", "Content-Type": "application/json"}
     ratios = {name: [] for name in ("auto_login", "content_list 50", "content_list 500",
                                     "toy_list", "get_music 1 MB vs nginx")}
-    with Server(kind, {}, target="hello") as hello, \
+    with Server(kind, bench_env(small["folder"] / "hello"), target="hello") as hello, \
             Server(kind, bench_env(small["folder"])) as app_small, \
             Server(kind, bench_env(large["folder"])) as app_large, \
             Nginx(small["folder"] / "nginx", small["music"]) as nginx:

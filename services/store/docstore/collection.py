@@ -13,7 +13,7 @@ import bson
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
-from pymongo.results import DeleteResult, InsertOneResult, UpdateResult
+from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 
 from services.store.docstore import indexes as ix
 from services.store.docstore.matching import (
@@ -157,6 +157,15 @@ class Collection:
         with self.database.transaction() as conn:
             self._insert(conn, document)
         return InsertOneResult(document["_id"], True)
+
+    def insert_many(self, documents):
+        """Insert ``documents`` in one transaction (all or none)."""
+        documents = list(documents)
+        with self.database.transaction() as conn:
+            for document in documents:
+                document.setdefault("_id", ObjectId())
+                self._insert(conn, document)
+        return InsertManyResult([d["_id"] for d in documents], True)
 
     def update_one(self, filter, update, upsert=False):  # noqa: A002
         return self._update(_as_filter(filter), update, upsert, many=False)
