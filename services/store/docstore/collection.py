@@ -18,6 +18,7 @@ from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, Upd
 from services.store.docstore import indexes as ix
 from services.store.docstore.matching import (
     apply_update,
+    compile_query,
     index_key,
     matches,
     project,
@@ -131,13 +132,14 @@ class Collection:
     def _collect(rows, query, skip, limit, sort):
         """Decode, filter, then sort (when not already sorted), skip and limit."""
         found, seen = [], set()
+        query = compile_query(query)
         stop = None if sort or not limit else skip + limit
         for rid, blob in rows:
             if rid in seen:
                 continue
             seen.add(rid)
             doc = bson.decode(blob)
-            if matches(doc, query):
+            if not query or matches(doc, query):
                 found.append((rid, doc))
                 if stop is not None and len(found) >= stop:
                     break

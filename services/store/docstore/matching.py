@@ -123,6 +123,8 @@ def _field_matches(doc, path, cond):
             ok = _any_equal(values, arg)
         elif op == "$ne":
             ok = not _any_equal(values, arg)
+        elif op == "$in" and isinstance(arg, InSet):
+            ok = arg.contains(values)
         elif op == "$in":
             ok = any(_any_equal(values, a) for a in arg)
         elif op == "$nin":
@@ -139,6 +141,41 @@ def _field_matches(doc, path, cond):
         if not ok:
             return False
     return True
+
+
+class InSet:
+    """The values of a ``$in`` as a set of ``index_key``s: one hash probe per document value
+    instead of comparing it with every listed value."""
+
+    def __init__(self, values):
+        self.values = list(values)
+        self.keys = {index_key(v) for v in self.values}
+        self.has_none = any(v is None for v in self.values)
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def contains(self, values):
+        if not values:
+            return self.has_none
+        return any(not isinstance(v, (dict, list)) and index_key(v) in self.keys
+                   for v in values)
+
+
+def compile_query(query):
+    """``query`` with each scalar ``$in`` list made an InSet (for matching many documents)."""
+    if not isinstance(query, dict):
+        return query
+    out = {}
+    for key, cond in query.items():
+        if key in ("$or", "$and", "$nor"):
+            out[key] = [compile_query(q) for q in cond]
+        elif (_is_operator_doc(cond) and isinstance(cond.get("$in"), (list, tuple))
+              and not any(isinstance(v, (dict, list)) for v in cond["$in"])):
+            out[key] = dict(cond, **{"$in": InSet(cond["$in"])})
+        else:
+            out[key] = cond
+    return out
 
 
 def matches(doc, query):
