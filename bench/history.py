@@ -1,8 +1,8 @@
 """History benchmark (a script, not a test): ``python bench/history.py [--large N]``.
 
 A small store (100 messages in the chat) and a large one (100,000 by default) on the embedded
-store ``python app.py`` uses, served by a real server process and measured over real HTTP,
-alternated for 3 rounds:
+store, served by a real server process (``python app.py`` and gunicorn's gevent worker;
+``--kinds``) and measured over real HTTP, alternated for 3 rounds:
 
 - cold: the first ``/chat_list`` and, after another restart, the first ``/recv_msg`` (20
   unread messages) after the server starts, in ms;
@@ -127,7 +127,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=100)
-    parser.add_argument("--kinds", nargs="*", default=["app.py"], choices=KINDS)
+    parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=KINDS)
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:

@@ -66,6 +66,17 @@ def test_a_toy_token_is_one_lookup_on_toys(counted):
     assert db.reads == [("toys", "find_one")]
 
 
+def test_a_toy_reading_its_messages_is_not_looked_up_again(counted):
+    api, db = counted
+    _, token = api.user()
+    toy_id, toy_token = api.toy(token)
+    api.post("/recv_msg", toy_token)  # builds the unread counters
+    db.reads.clear()
+    status, items = api.post("/recv_msg", toy_token)
+    assert status == 200 and items == []
+    assert db.reads.count(("toys", "find_one")) == 1 and ("users", "find_one") not in db.reads
+
+
 def test_revocation_reaches_every_process_at_once(make_app):
     db = mongomock.MongoClient()["smarttoy"]
     first, second = Api(make_app(mongo_db=db)), Api(make_app(mongo_db=db))
