@@ -32,6 +32,7 @@ from blueprints.errors import NoSniff, register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
 from config import Config, ConfigError, check_production
 from services.notify import socketio_options
+from services.sendfile import enable_kernel_sendfile
 from services.wiring import build_services
 from serving.process import hold_for_flask_run
 
@@ -62,6 +63,8 @@ def create_app(config=None, **overrides):
         app.cli.add_command(command)
     socketio = SocketIO(app, async_mode=_async_mode(settings),
                         **socketio_options(settings, services.store))
+    if socketio.async_mode == "gevent":
+        enable_kernel_sendfile()  # gunicorn's file responses go out with the kernel's sendfile
     app.wsgi_app = NoSniff(app.wsgi_app)
     services.notifier.attach(socketio)
     register_play_handler(socketio, register_socket_handlers(socketio))

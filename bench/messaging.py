@@ -4,9 +4,8 @@ Prints, in one run, each figure next to a baseline measured in the same run:
 
 1. Upload of a 10 s AMR-NB recording, request → converted, stored, counted and pushed to the
    toy's socket, as a ratio to a bare ffmpeg conversion of the same file (target ≤ 1.5×).
-2. ``/recv_msg`` and ``/chat_list`` latency with 100 vs 100,000 messages of history in the chat
-   (target ≤ 1.2×), on the embedded litemongo store that ``python app.py`` uses by default
-   (mongomock has no indexes: every query scans, so it says nothing about history cost).
+2. History cost moved to ``bench/history.py`` (real HTTP against a server process, cold and
+   warm, with RSS).
 3. Push latency p50/p99 with 1,000 Socket.IO clients connected to one ``python app.py`` gevent
    process (target p99 ≤ 50 ms), from ``/push_music`` sent to ``music`` received.
 
@@ -29,8 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from services.audio import ConvertedAudio, bundled_ffmpeg, new_mp3_name  # noqa: E402
-from services.auth import Caller  # noqa: E402
+from services.audio import bundled_ffmpeg  # noqa: E402
 from services.speech.tts import FakeTTS  # noqa: E402
 
 
@@ -128,79 +126,6 @@ def bench_upload(folder, repeat):
     return ratio
 
 
-# 2. History of 100 vs 100k ------------------------------------------------------------------
-
-class InstantConverter:
-    """Messages whose audio does not matter here: a few bytes under a new name."""
-
-    temp_dir = None
-
-    def convert_to_mp3(self, source, folder, *, name=None, max_seconds=None):
-        path = Path(folder) / (name or new_mp3_name())
-        path.write_bytes(b"ID3 bench")
-        return ConvertedAudio(path.name, path, 1.0, 9)
-
-
-def fill_history(db, chat_id, parent_id, toy_id, count):
-    """``count`` read messages in the chat, written in bulk in the layout MessageStore.insert
-    gives them (seq numbering, no unread keys once read)."""
-    now = time.time() - count
-    batch = []
-    for seq in range(1, count + 1):
-        sender, receiver = (parent_id, toy_id) if seq % 2 else (toy_id, parent_id)
-        batch.append({"chat_id": chat_id, "seq": seq, "chat_seq": f"{chat_id}:{seq}",
-                      "from_user": sender, "to_user": receiver, "message": f"old{seq}.mp3",
-                      "create_time": now + seq, "read": True})
-        if len(batch) == 5000:
-            db["messages"].insert_many(batch)
-            batch = []
-    if batch:
-        db["messages"].insert_many(batch)
-    db["chat_seqs"].update_one({"_id": chat_id}, {"$set": {"seq": count}}, upsert=True)
-
-
-def history_latency(folder, history, rounds):
-    """Median ms of /recv_msg (5 new messages) and /chat_list (latest 50) in a chat with
-    ``history`` older messages."""
-    app = create_app(settings(folder), tts=FakeTTS(), converter=InstantConverter())
-    client = Client(app)
-    parent_id, parent, toy_id, toy, chat_id = client.family()
-    fill_history(client.services.store.db, chat_id, parent_id, toy_id, history)
-    messages = client.services.messages
-    sender = Caller(parent_id, "app", "")
-    recv, page = [], []
-    for round_no in range(rounds + 1):
-        for _ in range(5):
-            messages.send_voice_message(sender, {"to_user": toy_id}, b"x", "reco_file")
-        started = time.perf_counter()
-        items = client.http.post("/recv_msg", json={"from_user": parent_id},
-                                 headers={"Authorization": f"Bearer {toy}"}).get_json()
-        middle = time.perf_counter()
-        listed = client.post("/chat_list", parent, chat_id=chat_id, from_user=toy_id)["data"]
-        ended = time.perf_counter()
-        assert len(items) == 6 and len(listed) == 50, (len(items), len(listed))
-        if round_no:  # the first round warms caches and makes the announcement prompt
-            recv.append(middle - started)
-            page.append(ended - middle)
-    return median_ms(recv), median_ms(page)
-
-
-def bench_history(folder, rounds, large):
-    small_recv, small_page = history_latency(folder / "small", 100, rounds)
-    started = time.perf_counter()
-    large_recv, large_page = history_latency(folder / "large", large, rounds)
-    build = time.perf_counter() - started
-    print(f"2. history on the embedded litemongo store, 100 vs {large:,} messages "
-          f"({rounds} rounds; building the large one took {build:.0f} s):")
-    print(f"   /recv_msg  {small_recv:.2f} ms vs {large_recv:.2f} ms = "
-          f"{large_recv / small_recv:.2f}x (target <= 1.2x)")
-    print(f"   /chat_list {small_page:.2f} ms vs {large_page:.2f} ms = "
-          f"{large_page / small_page:.2f}x (target <= 1.2x)")
-    return large_recv / small_recv, large_page / small_page
-
-
-# 3. Push latency with 1,000 sockets on one gevent process -----------------------------------
-
 def bench_push(folder, sockets, pushes):
     data_dir = folder / "push"
     app = create_app(settings(data_dir))
@@ -270,8 +195,6 @@ def main(argv=None):
     folder = Path(tempfile.mkdtemp(prefix="bench-messaging-"))
     try:
         bench_upload(folder, repeat=5 if args.quick else 15)
-        bench_history(folder, rounds=10 if args.quick else 30,
-                      large=10_000 if args.quick else 100_000)
         bench_push(folder, sockets=200 if args.quick else 1000,
                    pushes=50 if args.quick else 300)
     finally:

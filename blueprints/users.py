@@ -26,7 +26,7 @@ def login():
 def auto_login():
     require_kind(g.caller, APP)
     same_caller(g.caller, body().get("_id"), "_id")
-    return ok(services().accounts.profile(g.caller.id), "Successful login")
+    return ok(services().accounts.profile(g.caller), "Successful login")
 
 
 @bp.post("/logout")

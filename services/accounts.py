@@ -69,12 +69,14 @@ class AccountService:
         token = self._tokens.issue(user["_id"], APP)
         return dict(user_public(user), token=token)
 
-    def profile(self, user_id):
-        """The public user with its unread map under ``chat``; raise NotFound if deleted."""
-        user = self._users.by_id(parse_id(user_id, "_id"))
+    def profile(self, caller):
+        """The caller's public user with its unread map under ``chat`` (the document read when
+        the token was checked; raise NotFound if deleted)."""
+        user = caller.doc if caller.doc is not None else self._users.by_id(parse_id(caller.id,
+                                                                                    "_id"))
         if user is None:
             raise NotFound("user not found")
-        return dict(user_public(user), chat=self._unread.summary(user_id))
+        return dict(user_public(user), chat=self._unread.summary(caller.id))
 
     def logout(self, caller):
         self._tokens.revoke(caller)

@@ -1,7 +1,8 @@
 """Opaque bearer tokens for app users and toys.
 
-A token is 32 random bytes (urlsafe); only its SHA-256 is stored, so a database leak leaks no
-usable token. Each token names its subject (user or toy id) and kind ("app" or "toy").
+A token is a kind prefix ("a." or "t.") and 32 random bytes (urlsafe); only its SHA-256 is
+stored, on the user's or toy's document, so a database leak leaks no usable token and checking
+a token is one lookup that also loads the caller.
 """
 
 import hashlib
@@ -16,12 +17,19 @@ APP, TOY = "app", "toy"
 
 class Caller(NamedTuple):
     """Who is calling: ``id`` (24-hex string), ``kind`` ("app"/"toy"), ``token_hash``,
-    ``expires_at`` (epoch seconds; None when not known)."""
+    ``expires_at`` (epoch seconds; None when not known), and ``doc``, the caller's user or toy
+    document as read when the token was checked (None for tokens of the former layout)."""
 
     id: str
     kind: str
     token_hash: str
     expires_at: float = None
+    doc: dict | None = None
+
+
+# A token names its holder's kind ("a." app, "t." toy), so checking it is one lookup.
+_PREFIX = {APP: "a.", TOY: "t."}
+_KIND_OF_PREFIX = {prefix: kind for kind, prefix in _PREFIX.items()}
 
 
 def _hash(token):
@@ -39,43 +47,59 @@ class TokenService:
 
     def issue(self, subject, kind):
         """Create and return a new token for ``subject`` of ``kind``."""
-        token = secrets.token_urlsafe(32)
+        token = _PREFIX[kind] + secrets.token_urlsafe(32)
         now = self._clock()
-        self._tokens.insert(_hash(token), str(subject), kind, now + self._ttl)
+        if not self._tokens.insert(_hash(token), str(subject), kind, now + self._ttl, now):
+            raise Unauthorized("account no longer exists")
         return token
 
     def verify(self, token):
-        """Return the Caller for ``token``; raise Unauthorized when unknown, expired or revoked."""
+        """Return the Caller for ``token``; raise Unauthorized when unknown, expired or revoked.
+
+        One indexed lookup on the token's holder collection, which also yields the caller's
+        document; tokens without a kind prefix are looked up in the former collection."""
         if not token or not isinstance(token, str) or len(token) > 256:
             raise Unauthorized("missing or invalid token")
         token_hash = _hash(token)
-        doc = self._tokens.get(token_hash)
+        kind = _KIND_OF_PREFIX.get(token[:2])
+        if kind is not None:
+            found = self._tokens.holder(kind, token_hash)
+            if found is None:
+                raise Unauthorized("invalid or revoked token")
+            doc, expires_at = found
+            self._check_expiry(token_hash, expires_at, kind)
+            return Caller(str(doc["_id"]), kind, token_hash, expires_at, doc)
+        doc = self._tokens.legacy(token_hash)
         if doc is None:
             raise Unauthorized("invalid or revoked token")
-        if doc["expires_at"] < self._clock():
-            self._tokens.delete(token_hash)
+        self._check_expiry(token_hash, doc["expires_at"], doc["kind"])
+        return Caller(doc["sub"], doc["kind"], token_hash, doc["expires_at"])
+
+    def _check_expiry(self, token_hash, expires_at, kind):
+        if expires_at < self._clock():
+            self._tokens.delete(token_hash, kind)
             self._revoked(token_hash=token_hash)
             raise Unauthorized("token expired, log in again")
-        return Caller(doc["sub"], doc["kind"], token_hash, doc["expires_at"])
 
     def recheck(self, caller):
         """Raise Unauthorized unless the caller's token is still valid (a live socket's token
         may have been revoked or have expired since it connected)."""
-        doc = self._tokens.get(caller.token_hash)
-        if doc is None:
+        expires_at = self._tokens.expiry(caller.token_hash, caller.kind)
+        if expires_at is None:
             raise Unauthorized("token revoked, log in again")
-        if doc["expires_at"] < self._clock():
+        if expires_at < self._clock():
             raise Unauthorized("token expired, log in again")
 
     def still_valid(self, token_hashes):
-        """The subset of ``token_hashes`` that are stored and unexpired (one query)."""
+        """The subset of ``token_hashes`` that are stored and unexpired (one query per
+        collection that can hold tokens)."""
         now = self._clock()
-        return {doc["_id"] for doc in self._tokens.get_many(list(token_hashes))
-                if doc["expires_at"] >= now}
+        return {h for h, expires_at in self._tokens.expiries(list(token_hashes)).items()
+                if expires_at >= now}
 
     def revoke(self, caller):
         """Revoke the token the caller used."""
-        self._tokens.delete(caller.token_hash)
+        self._tokens.delete(caller.token_hash, caller.kind)
         self._revoked(token_hash=caller.token_hash)
 
     def revoke_subject(self, subject):

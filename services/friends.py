@@ -3,7 +3,7 @@
 from services import fields
 from services.auth import APP, same_caller
 from services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.parties import befriend, find_party, find_toy, is_friend
+from services.parties import befriend, caller_party, find_party, find_toy, is_friend
 from services.store.ids import parse_id
 from services.store.serialize import request_public
 
@@ -26,7 +26,7 @@ class FriendService:
     def friend_list(self, caller, body):
         """The caller's friend entries (a toy token gets the toy's list)."""
         same_caller(caller, body.get("_id"), "_id")
-        return find_party(self._store, caller.id, "_id").doc.get("friend_list", [])
+        return caller_party(self._store, caller, "_id").doc.get("friend_list", [])
 
     def request(self, caller, body):
         """Store a friend request from ``req_user`` (the caller or its toy) to toy ``add_user``."""

@@ -9,7 +9,7 @@ after the whole answer was built, so a failure (e.g. text-to-speech down) loses 
 from services import fields
 from services.auth import same_caller
 from services.messages import message_public
-from services.parties import find_party
+from services.parties import caller_party
 from services.store.ids import parse_id
 
 ANNOUNCEMENT = "You have a message from {name}"
@@ -48,7 +48,7 @@ class Inbox:
         (``to_user`` is not the caller), Upstream (the announcement could not be spoken).
         """
         same_caller(caller, body.get("to_user"), "to_user")
-        party = find_party(self._store, caller.id, "to_user")
+        party = caller_party(self._store, caller, "to_user")
         from_user = fields.text(body, "from_user", required=False, max_len=64, default=None)
         if from_user is not None:
             from_user = str(parse_id(from_user, "from_user"))

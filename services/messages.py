@@ -13,7 +13,7 @@ import time
 from services import fields
 from services.auth import APP, same_caller
 from services.errors import Forbidden, InvalidInput
-from services.parties import find_party, is_friend
+from services.parties import caller_party, find_party, is_friend
 from services.store.ids import parse_id
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class MessageService:
         caller), NotFound, TooLarge (413), UnsupportedMedia (415: not audio).
         """
         same_caller(caller, body.get("user_id"), "user_id")
-        sender = find_party(self._store, caller.id, "user_id")
+        sender = caller_party(self._store, caller, "user_id")
         receiver_id = str(parse_id(fields.text(body, "to_user", max_len=64), "to_user"))
         if not is_friend(sender, receiver_id):
             raise Forbidden("to_user is not your friend")

@@ -41,6 +41,13 @@ def find_party(store, party_id, field):
     raise NotFound(f"{field} not found")
 
 
+def caller_party(store, caller, field):
+    """The caller as a Party: from the document its token check already read, else looked up."""
+    if caller.doc is not None:
+        return Party(caller.id, caller.kind, caller.doc)
+    return find_party(store, caller.id, field)
+
+
 def find_toy(store, toy_id, field="toy_id"):
     """Resolve a toy id; NotFound when it is not a toy."""
     toy = store.toys.by_id(parse_id(toy_id, field))

@@ -18,6 +18,7 @@ import gevent
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from services.sendfile import SendfileHandlerMixin
 from serving.process import ServerRefused, hold_data_dir, max_connections
 
 log = logging.getLogger("smarttoy.server")
@@ -53,8 +54,8 @@ class _HeaderTimeout(Exception):
     """The client did not finish its request headers in time."""
 
 
-class _Handler(RequestTimeouts, WSGIHandler):
-    """pywsgi's handler with the request timeouts."""
+class _Handler(RequestTimeouts, SendfileHandlerMixin, WSGIHandler):
+    """pywsgi's handler with the request timeouts and file responses through sendfile."""
 
 
 class HttpServer(WSGIServer):

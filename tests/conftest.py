@@ -77,11 +77,21 @@ def make_app(settings, redis_client):
     """``make_app(config_overrides..., **injected)`` → a new app on mongomock + test Redis."""
 
     def make(config=None, **overrides):
-        overrides.setdefault("mongo_db", mongomock.MongoClient()["smarttoy"])
+        overrides.setdefault("mongo_db", _test_database(settings))
         overrides.setdefault("redis", redis_client)
         return create_app({**settings, **(config or {})}, **overrides)
 
     return make
+
+
+def _test_database(settings):
+    """mongomock, or the embedded SQLite document store with TEST_STORE=embedded (the whole
+    suite then runs on the store ``python app.py`` uses)."""
+    if os.environ.get("TEST_STORE") == "embedded":
+        from services.store.docstore import DocClient
+
+        return DocClient(Path(settings["DATA_DIR"]) / "store")["smarttoy"]
+    return mongomock.MongoClient()["smarttoy"]
 
 
 @pytest.fixture

@@ -79,9 +79,12 @@ def test_logout_closes_the_plain_websocket(api):
 
 
 def _expire(api, token):
+    """Make the token's stored entry (on its user or toy) expired."""
     hashed = __import__("hashlib").sha256(token.encode()).hexdigest()
-    api.services.store.db["tokens"].update_one({"_id": hashed},
-                                                {"$set": {"expires_at": time.time() - 1}})
+    holders = api.services.store.db["toys" if token.startswith("t.") else "users"]
+    doc = holders.find_one({"tokens.h": hashed})
+    entries = [dict(e, exp=time.time() - 1) if e["h"] == hashed else e for e in doc["tokens"]]
+    holders.update_one({"_id": doc["_id"]}, {"$set": {"tokens": entries}})
 
 
 def test_a_token_expiring_while_connected_ends_both_sockets(api):

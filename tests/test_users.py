@@ -1,6 +1,7 @@
 """SPEC §2: registration, login, auto_login, logout, tokens."""
 
 import pytest
+from bson import ObjectId
 
 USER = {"username": "alice", "password": "secret123", "nickname": "Alice", "gender": "1"}
 
@@ -102,10 +103,14 @@ def test_logout_revokes_the_token_only(api):
 
 
 def test_expired_token_is_401(api):
-    _, token = api.user()
-    api.services.store.db["tokens"].update_many({}, {"$set": {"expires_at": 1.0}})
+    user_id, token = api.user()
+    users = api.services.store.db["users"]
+    entries = users.find_one({"_id": ObjectId(user_id)})["tokens"]
+    users.update_one({"_id": ObjectId(user_id)},
+                     {"$set": {"tokens": [dict(e, exp=1.0) for e in entries]}})
     status, body = api.post("/auto_login", token)
     assert status == 401 and "expired" in body["msg"]
+    assert users.find_one({"_id": ObjectId(user_id)})["tokens"] == []  # and forgotten
 
 
 def test_token_lifetime_follows_config(make_app):
@@ -113,13 +118,14 @@ def test_token_lifetime_follows_config(make_app):
 
     api = Api(make_app({"TOKEN_TTL_DAYS": 2}))
     api.user()
-    doc = api.services.store.db["tokens"].find_one()
-    assert 2 * 86400 - 60 < doc["expires_at"] - doc["created_at"] <= 2 * 86400
+    [entry] = api.services.store.db["users"].find_one()["tokens"]
+    assert 2 * 86400 - 60 < entry["exp"] - entry["at"] <= 2 * 86400
 
 
 def test_tokens_are_stored_hashed(api):
-    _, token = api.user()
-    assert api.services.store.db["tokens"].find_one({"_id": token}) is None
+    user_id, token = api.user()
+    stored = str(api.services.store.db["users"].find_one({"_id": ObjectId(user_id)}))
+    assert token not in stored and token[2:] not in stored
 
 
 def test_toy_token_cannot_use_app_endpoints(api):

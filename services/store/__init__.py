@@ -38,13 +38,13 @@ class Store:
     def ping(self):
         """``{"mongo": "ok"|"down", "redis": "ok"|"down"}``.
 
-        MongoDB is checked with a real (cheap) read of the tokens collection, which every
-        authenticated request reads too: a store that answers pings but cannot serve queries
-        is "down".
+        MongoDB is checked with a real (cheap) read of the users collection, which
+        authenticated requests read too (tokens live on users and toys): a store that answers
+        pings but cannot serve queries is "down".
         """
         status = {}
         try:
-            self.db["tokens"].find_one({"_id": ""}, {"_id": 1})
+            self.db["users"].find_one({"_id": ""}, {"_id": 1})
             status["mongo"] = "ok"
         except Exception:  # any driver failure means "down" for the health check
             status["mongo"] = "down"

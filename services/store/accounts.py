@@ -2,6 +2,7 @@
 
 import time
 
+from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from services.errors import Conflict
@@ -37,23 +38,72 @@ class UserStore:
 
 
 class TokenStore:
-    """The ``tokens`` collection: ``{_id: sha256(token), sub, kind, expires_at}``."""
+    """Tokens live on the document they authenticate (``users``/``toys``, array ``tokens`` of
+    ``{h: sha256(token), exp, at}``: expiry and issue times; indexed on ``tokens.h``), so one
+    lookup both checks a token and loads its holder; deleting the entry revokes it for every
+    process at once.
+
+    Tokens issued before this layout are in the ``tokens`` collection (``{_id: hash, sub,
+    kind, expires_at}``) and keep working until they expire or are revoked."""
 
     def __init__(self, db):
-        self._tokens = db["tokens"]
+        self._holders = {"app": db["users"], "toy": db["toys"]}
+        self._legacy = db["tokens"]
 
-    def insert(self, token_hash, sub, kind, expires_at):
-        self._tokens.insert_one({"_id": token_hash, "sub": sub, "kind": kind,
-                                 "created_at": time.time(), "expires_at": expires_at})
+    def insert(self, token_hash, sub, kind, expires_at, now=None):
+        """Add a token to the holder ``sub`` of ``kind`` (dropping its expired ones); False
+        when no such holder exists."""
+        holder, oid, now = self._holders[kind], ObjectId(sub), now or time.time()
+        holder.update_one({"_id": oid, "tokens.exp": {"$lt": now}},
+                          {"$pull": {"tokens": {"exp": {"$lt": now}}}})
+        entry = {"h": token_hash, "exp": expires_at, "at": now}
+        result = holder.update_one({"_id": oid}, {"$push": {"tokens": entry}})
+        return result.matched_count == 1
 
-    def get(self, token_hash):
-        return self._tokens.find_one({"_id": token_hash})
+    def holder(self, kind, token_hash):
+        """``(holder document, expiry)`` of a token, or None."""
+        doc = self._holders[kind].find_one({"tokens.h": token_hash})
+        if doc is None:
+            return None
+        expiry = next(e["exp"] for e in doc["tokens"] if e.get("h") == token_hash)
+        return doc, expiry
 
-    def get_many(self, token_hashes):
-        return list(self._tokens.find({"_id": {"$in": list(token_hashes)}}))
+    def expiry(self, token_hash, kind):
+        """The expiry of a stored token (on its holder or in the former collection), or None."""
+        found = self.holder(kind, token_hash)
+        if found is not None:
+            return found[1]
+        doc = self.legacy(token_hash)
+        return None if doc is None else doc["expires_at"]
 
-    def delete(self, token_hash):
-        return self._tokens.delete_one({"_id": token_hash}).deleted_count
+    def expiries(self, token_hashes):
+        """``{hash: expiry}`` of those of ``token_hashes`` still stored (one query per
+        collection)."""
+        wanted, out = set(token_hashes), {}
+        for holder in self._holders.values():
+            for doc in holder.find({"tokens.h": {"$in": list(wanted)}}, {"tokens": 1}):
+                out.update((e["h"], e["exp"]) for e in doc["tokens"] if e.get("h") in wanted)
+        for doc in self._legacy.find({"_id": {"$in": list(wanted)}}):
+            out[doc["_id"]] = doc["expires_at"]
+        return out
+
+    def legacy(self, token_hash):
+        """A token of the former ``tokens`` collection, or None."""
+        return self._legacy.find_one({"_id": token_hash})
+
+    def delete(self, token_hash, kind=None):
+        """Revoke one token; return how many places held it."""
+        removed = self._legacy.delete_one({"_id": token_hash}).deleted_count
+        for name in ([kind] if kind else self._holders):
+            removed += self._holders[name].update_one(
+                {"tokens.h": token_hash}, {"$pull": {"tokens": {"h": token_hash}}}).modified_count
+        return removed
 
     def delete_subject(self, sub):
-        return self._tokens.delete_many({"sub": sub}).deleted_count
+        """Revoke every token of a user or toy."""
+        removed = self._legacy.delete_many({"sub": sub}).deleted_count
+        if ObjectId.is_valid(sub):
+            for holder in self._holders.values():
+                removed += holder.update_one({"_id": ObjectId(sub)},
+                                             {"$set": {"tokens": []}}).modified_count
+        return removed

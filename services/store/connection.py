@@ -1,8 +1,8 @@
 """Build the MongoDB database handle and the Redis client from settings.
 
-Production: pymongo (``MONGO_URI``) and redis-py (``REDIS_URL``). Embedded default: litemongo
-(SQLite files under ``DATA_DIR``, mongomock-compatible) and an in-process fakeredis. Nothing here
-runs at import; ``create_app`` calls these once per process.
+Production: pymongo (``MONGO_URI``) and redis-py (``REDIS_URL``). Embedded default: the
+document store in ``services/store/docstore`` (one SQLite file under ``DATA_DIR/store``) and an
+in-process fakeredis. Nothing here runs at import; ``create_app`` calls these once per process.
 """
 
 import logging
@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 def open_mongo(settings):
     """Return ``(client, database, serialized)`` for the configured backend.
 
-    ``serialized`` is True when the backend's connections are not thread-safe (litemongo), in which
-    case the caller wraps the database so every operation runs under one lock.
+    ``serialized`` is True when the backend's connections are not thread-safe, in which case the
+    caller wraps the database so every operation runs under one lock. Neither backend needs it:
+    pymongo is thread-safe and the embedded store pools its SQLite connections.
     """
     uri = settings.get("MONGO_URI")
     name = settings["MONGO_DB"]
@@ -26,12 +27,14 @@ def open_mongo(settings):
 
         client = MongoClient(uri, connect=False, serverSelectionTimeoutMS=5000, tz_aware=False)
         return client, client[name], False
-    import litemongo
+    from services.store.docstore import DocClient
+    from services.store.docstore.migrate import import_litemongo
 
-    path = Path(settings["DATA_DIR"]) / "mongo"
-    path.mkdir(parents=True, exist_ok=True)
-    client = litemongo.connect(str(path))
-    return client, client[name], True
+    data_dir = Path(settings["DATA_DIR"])
+    client = DocClient(data_dir / "store")
+    db = client[name]
+    import_litemongo(data_dir / "mongo", name, db)
+    return client, db, False
 
 
 def open_redis(settings):
@@ -54,11 +57,11 @@ class SerializedDatabase:
     """Wrap a database so every call holds one re-entrant lock and runs on the thread that owns
     the database.
 
-    litemongo's SQLite connections belong to the thread that opened them. Under gevent
-    (``python app.py``, gunicorn -k gevent) there is one OS thread and calls run in place; in a
-    threaded server (``flask --app app run``) they are handed to one dedicated thread. Cursors
-    are materialized to lists there, so repositories pass ``sort``/``skip``/``limit`` as ``find``
-    keyword arguments.
+    For a backend whose connections belong to the thread that opened them (tests inject one
+    with ``serialize_mongo``; the embedded store needs none). Under gevent there is one OS thread
+    and calls run in place; in a threaded server they are handed to one dedicated thread.
+    Cursors are materialized to lists there, so repositories pass ``sort``/``skip``/``limit`` as
+    ``find`` keyword arguments.
     """
 
     def __init__(self, db, lock=None):

@@ -3,12 +3,15 @@
 from pymongo import ASCENDING, DESCENDING
 
 INDEXES = {
-    "users": [{"keys": [("username", ASCENDING)], "unique": True}],
+    "users": [{"keys": [("username", ASCENDING)], "unique": True},
+              # sha256 of each live token: the auth lookup finds the caller's document at once
+              {"keys": [("tokens.h", ASCENDING)]}],
     "devices": [{"keys": [("device_key", ASCENDING)], "unique": True}],
     "toys": [
         {"keys": [("device_key", ASCENDING)], "unique": True},
         {"keys": [("bind_user", ASCENDING)]},
         {"keys": [("friend_list.friend_id", ASCENDING)]},
+        {"keys": [("tokens.h", ASCENDING)]},
     ],
     "tokens": [{"keys": [("sub", ASCENDING)]}],
     "friend_requests": [

@@ -9,7 +9,12 @@ REQUEST_FIELDS = ("_id", "req_user", "add_user", "type", "req_info", "remark", "
 CONTENT_FIELDS = ("_id", "title", "music", "cover", "create_time", "duration")
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value):
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, ObjectId):
         return str(value)
     if isinstance(value, list):
