@@ -89,6 +89,14 @@ def test_unique_and_sparse_indexes(db):
     assert things.count_documents({}) == 4
 
 
+def test_an_empty_in_list_matches_nothing_on_an_indexed_field(db):
+    things = db["things"]
+    things.create_index([("owner", 1)])
+    things.insert_one({"owner": "a"})
+    assert list(things.find({"owner": {"$in": []}})) == []
+    assert things.count_documents({"owner": {"$in": []}}) == 0
+
+
 def test_repositories_answer_the_same(store):
     user = store.users.insert({"username": "ann", "friend_list": []})
     with pytest.raises(Conflict):
