@@ -1,4 +1,5 @@
-"""Speech recognition providers, chosen by ``SPEECH_ASR``: offline pocketsphinx, or a fake.
+"""Speech recognition providers, chosen by ``SPEECH_ASR``: offline pocketsphinx, your own
+(``module:factory``), or a fake; real providers decode in worker processes (``pool``).
 
 Every provider has ``recognize(pcm, vocabulary) -> Recognition`` where ``pcm`` is 16 kHz mono
 16-bit little-endian audio and ``vocabulary`` a ``language.Vocabulary`` (current titles and
@@ -253,14 +254,38 @@ class FakeRecognizer:
         """Nothing to build."""
 
 
+PROVIDERS = ("pocketsphinx",)
+
+
+def build_provider(name):
+    """A new in-process recogniser for the ``SPEECH_ASR`` name ``name``: ``pocketsphinx``, or
+    ``package.module:factory`` (a callable returning an object with ``recognize(pcm,
+    vocabulary)``) for a provider of your own. Raises ``ValueError`` for an unknown name."""
+    if name == "pocketsphinx":
+        return WarpedRecognizer()
+    if ":" in name:
+        import importlib
+
+        module, _, attribute = name.partition(":")
+        return getattr(importlib.import_module(module), attribute)()
+    raise ValueError(f"unknown SPEECH_ASR provider {name!r}")
+
+
 def make_recognizer(config):
-    """The provider named by ``SPEECH_ASR`` (``pocketsphinx`` or ``fake``) in ``config``.
+    """The recogniser named by ``SPEECH_ASR`` in ``config``: ``fake`` in process, any other
+    provider (see ``build_provider``) decoded in a ``RecognizerPool`` of ``SPEECH_WORKERS``
+    processes (0: in the server process, for tools and benches only).
 
     Raises ``ValueError`` for an unknown provider name.
     """
+    from services.speech.pool import RecognizerPool
+
     kind = config.get("SPEECH_ASR", "pocketsphinx")
-    if kind == "pocketsphinx":
-        return WarpedRecognizer()
     if kind == "fake":
         return FakeRecognizer()
-    raise ValueError(f"unknown SPEECH_ASR provider {kind!r}")
+    if kind not in PROVIDERS and ":" not in kind:
+        raise ValueError(f"unknown SPEECH_ASR provider {kind!r}")
+    workers = int(config.get("SPEECH_WORKERS", 2))
+    if workers <= 0:
+        return build_provider(kind)
+    return RecognizerPool(kind, workers, float(config.get("SPEECH_DECODE_TIMEOUT", 30)))

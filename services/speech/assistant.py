@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 AI = "ai"
 TALK_TO = "You can talk to {name} now."
-MAX_REQUEST_SECONDS = 30.0
+MAX_REQUEST_SECONDS = 10.0  # a spoken command is a few seconds
 AGREEING = 3  # alternatives that must agree to overrule a chat reading (bench-measured)
 
 
@@ -65,22 +65,33 @@ class SpeechAssistant:
 
     ``recognizer``: ``recognize(pcm, vocabulary)``; ``responder``: ``reply(text, toy_name)``;
     ``prompts``: ``speak(text) -> mp3 name`` (a ``SpokenPrompts``); ``converter``: an
-    ``AudioConverter``; ``source``: ``songs()`` and ``toy(toy_id)`` (a ``StoreSpeechContext``).
+    ``AudioConverter``; ``source``: ``songs()`` and ``toy(toy_id)`` (a ``StoreSpeechContext``);
+    ``max_seconds``: the longest recording accepted; ``limits``: an ``AssistantLimits`` (or
+    None: unlimited).
     """
 
     def __init__(self, recognizer, responder, prompts, converter, source,
-                 max_seconds=MAX_REQUEST_SECONDS):
+                 max_seconds=MAX_REQUEST_SECONDS, limits=None):
         self.recognizer, self.responder, self.prompts = recognizer, responder, prompts
         self.converter, self.source, self.max_seconds = converter, source, max_seconds
+        self.limits = limits
 
     def answer(self, toy_id, upload):
         """The SPEC §7 answer to the recording ``upload`` (bytes, path or stream) from a toy.
 
-        Raises ``InvalidInput`` (no file, too long), ``TooLarge``, ``UnsupportedMedia`` (not
-        audio), ``NotFound`` (unknown toy) and ``Upstream`` (speech synthesis failed).
+        Raises ``InvalidInput`` (no file, longer than ``max_seconds``), ``RateLimited`` (the
+        toy's per-minute or in-flight limit), ``TooLarge``, ``UnsupportedMedia`` (not audio),
+        ``NotFound`` (unknown toy), ``Upstream``/``UpstreamTimeout`` (recognition or speech
+        synthesis failed or overran).
         """
         if upload is None:
             raise InvalidInput("reco: an audio file is required")
+        if self.limits is None:
+            return self._answer(toy_id, upload)
+        with self.limits.request(toy_id):
+            return self._answer(toy_id, upload)
+
+    def _answer(self, toy_id, upload):
         toy_name, friends = self.source.toy(toy_id)
         pcm = self.converter.to_pcm_16k_mono(upload, max_seconds=self.max_seconds)
         context = Context(self.source.songs(), friends)
