@@ -59,7 +59,7 @@ class Server:
     """``python app.py`` on a free port over the embedded store in ``folder``, with ``toys``
     bound toys (``self.toys``: ``[(toy_id, token)]``), a parent token and one song."""
 
-    def __init__(self, folder, toys):
+    def __init__(self, folder, toys, env=None):
         import socket
 
         from app import create_app
@@ -70,7 +70,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {"DATA_DIR": str(folder / "data"), "MEDIA_DIR": str(folder / "media"),
                "RATE_LIMIT": "0", "SPEECH_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING",
-               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **(env or {})}
         local = create_app(dict(env, REDIS_URL=None, MONGO_URI=None, ASYNC_MODE="threading"))
         services = local.extensions["smarttoy"]
         keys = services.devices.create(toys)
@@ -109,6 +109,14 @@ class Server:
         body = response.json()
         assert response.status_code == 200, (path, body)
         return body["data"]
+
+    def ask(self, recording, toy=0):
+        """The assistant's answer to ``recording`` from toy number ``toy``."""
+        response = requests.post(f"{self.url}/ai_uploader", files={"reco": ("r.wav", recording)},
+                                 headers={"Authorization": f"Bearer {self.toys[toy][1]}"},
+                                 timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def stop(self):
         self.proc.terminate()

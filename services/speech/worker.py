@@ -28,8 +28,12 @@ def _read_exactly(stream, size):
 def serve(provider_name, requests, answers):
     """Answer requests from ``requests`` on ``answers`` (binary streams) until end of input."""
     from services.speech.asr import build_provider
+    from services.speech.language import Vocabulary
 
     recognizer = build_provider(provider_name)
+    prepare = getattr(recognizer, "prepare", None)
+    if prepare is not None:
+        prepare(Vocabulary())  # load the models now, not on the first request
     while True:
         header = _read_exactly(requests, HEADER.size)
         if header is None:
