@@ -44,7 +44,8 @@ def test_the_model_ships_in_a_wheel():
 @pytest.mark.parametrize("text, voice, expected", [
     ("play baby shark", "en-gb-scotland", Play("shark.mp3", "Baby Shark")),
     ("sing jingle bells", "en-029", Play("bells.mp3", "Jingle Bells")),
-    ("talk to daddy", "en-us+f3", Message(DAD)),
+    ("call my dad", "en-us+f3", Message(DAD)),
+    ("send a message to dad", "en-gb-x-rp", Message(DAD)),
 ])
 def test_whisper_understands_other_accents(whisper, text, voice, expected):
     heard = whisper.recognize(pcm_of(text, voice), VOCABULARY)
