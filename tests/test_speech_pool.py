@@ -94,7 +94,7 @@ def test_per_minute_limit_is_429_with_retry_after(make_app):
     assert [ask(api, family.toy, VOICE)[0] for _ in range(2)] == [200, 200]
     response = api.client.post("/ai_uploader", headers={"Authorization": f"Bearer {family.toy}"},
                                data={"reco": (__import__("io").BytesIO(VOICE), "r.wav")})
-    assert response.status_code == 429 and response.headers["Retry-After"] == "60"
+    assert response.status_code == 429 and 55 <= int(response.headers["Retry-After"]) <= 60
     assert "per 60 seconds" in response.get_json()["msg"]
     assert ask(api, other.toy, VOICE)[0] == 200  # per toy
 

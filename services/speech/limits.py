@@ -48,13 +48,14 @@ class AssistantLimits:
             return
         limit, seconds = self.rate
         try:
-            count = self._windows.hit(f"ai:{toy_id}", seconds)
+            count, left = self._windows.hit(f"ai:{toy_id}", seconds)
         except REDIS_ERRORS as exc:
             log.warning("assistant rate limit unavailable: %s", exc)
             return
         if count > limit:
             raise RateLimited(f"too many assistant requests: at most {limit} per {seconds} "
-                              f"seconds per toy, try again later", retry_after=seconds)
+                              f"seconds per toy, try again later",
+                              retry_after=left if 0 < left <= seconds else seconds)
 
     def _enter(self, toy_id):
         """Take a place for ``toy_id``; return the function that gives it back."""

@@ -18,9 +18,9 @@ def add_speech_assistant(services, settings, overrides):
     services.recognizer = overrides.get("asr") or make_recognizer(settings)
     services.responder = overrides.get("chat") or make_responder(settings)
     limits = AssistantLimits(services.store.windows, services.store.leases,
-                             settings["SPEECH_RATE_LIMIT"], settings["SPEECH_CONCURRENCY"],
-                             hold_seconds=2 * settings["SPEECH_DECODE_TIMEOUT"] + 60)
+                             settings["SPEECH_RATE_LIMIT"], int(settings["SPEECH_CONCURRENCY"]),
+                             hold_seconds=2 * float(settings["SPEECH_DECODE_TIMEOUT"]) + 60)
     services.assistant = overrides.get("assistant") or SpeechAssistant(
         services.recognizer, services.responder, services.prompts, services.audio,
-        StoreSpeechContext(services.store), max_seconds=settings["SPEECH_MAX_SECONDS"],
+        StoreSpeechContext(services.store), max_seconds=float(settings["SPEECH_MAX_SECONDS"]),
         limits=limits)
