@@ -129,7 +129,8 @@ def test_model_is_cached_by_vocabulary():
 
 
 def test_make_recognizer_from_config():
-    assert isinstance(make_recognizer({"SPEECH_ASR": "pocketsphinx"}), WarpedRecognizer)
+    assert isinstance(make_recognizer({"SPEECH_ASR": "pocketsphinx", "SPEECH_WORKERS": 0}),
+                      WarpedRecognizer)
     assert isinstance(make_recognizer({"SPEECH_ASR": "fake"}), FakeRecognizer)
     with pytest.raises(ValueError):
         make_recognizer({"SPEECH_ASR": "cloud"})

@@ -1,4 +1,5 @@
-"""Speech recognition providers, chosen by ``SPEECH_ASR``: offline pocketsphinx, or a fake.
+"""Speech recognition providers, chosen by ``SPEECH_ASR``: offline pocketsphinx, your own
+(``module:factory``), or a fake; real providers decode in worker processes (``pool``).
 
 Every provider has ``recognize(pcm, vocabulary) -> Recognition`` where ``pcm`` is 16 kHz mono
 16-bit little-endian audio and ``vocabulary`` a ``language.Vocabulary`` (current titles and
@@ -33,12 +34,14 @@ CHUNK_BYTES = 4096  # streaming in chunks (live CMN) recognised better than one 
 class Recognition:
     """What was heard: ``text`` (lower case words, "" if nothing), ``heard`` (False for
     silence or failure), ``seconds`` spent decoding, ``alternatives`` (the next best
-    hypotheses, best first, for ``intents.match_intent_nbest``)."""
+    hypotheses, best first, for ``intents.match_intent_nbest``), ``second`` (another
+    recogniser's ``Recognition`` of the same audio, for a cross-check, or None)."""
 
     text: str
     heard: bool
     seconds: float = 0.0
     alternatives: tuple = ()
+    second: object = None
 
 
 class PocketsphinxRecognizer:
@@ -228,6 +231,30 @@ class WarpedRecognizer:
             one.prepare(vocabulary)
 
 
+class HybridRecognizer:
+    """Two recognisers over the same audio: ``first``'s reading, with ``second``'s attached as
+    ``Recognition.second`` so the assistant can cross-check the intent (``assistant.decide``).
+    Heard when either heard something."""
+
+    name = "hybrid"
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def recognize(self, pcm, vocabulary):
+        """``first``'s ``Recognition`` with ``second``'s as its ``second``."""
+        started = time.perf_counter()
+        one = self.first.recognize(pcm, vocabulary)
+        two = self.second.recognize(pcm, vocabulary)
+        return Recognition(one.text, one.heard or two.heard, time.perf_counter() - started,
+                           one.alternatives, two)
+
+    def prepare(self, vocabulary):
+        """Prepare both recognisers."""
+        self.first.prepare(vocabulary)
+        self.second.prepare(vocabulary)
+
+
 class FakeRecognizer:
     """Test double: answers scripted ``transcripts`` in order (then ``default``), records
     ``(audio bytes, vocabulary)`` calls; ``""`` means nothing was heard."""
@@ -253,14 +280,47 @@ class FakeRecognizer:
         """Nothing to build."""
 
 
+PROVIDERS = ("hybrid", "whisper", "pocketsphinx")
+
+
+def build_provider(name):
+    """A new in-process recogniser for the ``SPEECH_ASR`` name ``name``: ``hybrid`` (Whisper
+    cross-checked by pocketsphinx), ``whisper``, ``pocketsphinx``, or ``package.module:factory``
+    (a callable returning an object with ``recognize(pcm, vocabulary)``) for a provider of your
+    own. Raises ``ValueError`` for an unknown name."""
+    if name == "pocketsphinx":
+        return WarpedRecognizer()
+    if name == "whisper":
+        from services.speech.whisper import WhisperRecognizer
+
+        return WhisperRecognizer()
+    if name == "hybrid":
+        from services.speech.whisper import WhisperRecognizer
+
+        return HybridRecognizer(WhisperRecognizer(), WarpedRecognizer())
+    if ":" in name:
+        import importlib
+
+        module, _, attribute = name.partition(":")
+        return getattr(importlib.import_module(module), attribute)()
+    raise ValueError(f"unknown SPEECH_ASR provider {name!r}")
+
+
 def make_recognizer(config):
-    """The provider named by ``SPEECH_ASR`` (``pocketsphinx`` or ``fake``) in ``config``.
+    """The recogniser named by ``SPEECH_ASR`` in ``config``: ``fake`` in process, any other
+    provider (see ``build_provider``) decoded in a ``RecognizerPool`` of ``SPEECH_WORKERS``
+    processes (0: in the server process, for tools and benches only).
 
     Raises ``ValueError`` for an unknown provider name.
     """
-    kind = config.get("SPEECH_ASR", "pocketsphinx")
-    if kind == "pocketsphinx":
-        return WarpedRecognizer()
+    from services.speech.pool import RecognizerPool
+
+    kind = config.get("SPEECH_ASR", "hybrid")
     if kind == "fake":
         return FakeRecognizer()
-    raise ValueError(f"unknown SPEECH_ASR provider {kind!r}")
+    if kind not in PROVIDERS and ":" not in kind:
+        raise ValueError(f"unknown SPEECH_ASR provider {kind!r}")
+    workers = int(config.get("SPEECH_WORKERS", 2))
+    if workers <= 0:
+        return build_provider(kind)
+    return RecognizerPool(kind, workers, float(config.get("SPEECH_DECODE_TIMEOUT", 30)))

