@@ -145,3 +145,28 @@ def test_docs_files_never_leave_their_folders(make_app, name):
     response = make_app().test_client().get(f"/docs/{name}")
     assert response.status_code == 404
     assert response.get_json()["code"] == 404
+
+
+def test_cli_reference_lists_every_command():
+    from blueprints import cli
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for group in cli.COMMANDS:
+        for name, command in group.commands.items():
+            assert f"`{group.name} {name}" in text, f"docs/cli.md lacks {group.name} {name}"
+            for option in command.params:
+                if option.param_type_name == "option":
+                    assert f"--{option.name}" in text, f"docs/cli.md lacks --{option.name}"
+
+
+def test_realtime_reference_lists_every_event():
+    """Every event a service emits to clients and every client event the server handles."""
+    code = "\n".join(p.read_text(encoding="utf-8") for p in ROOT.glob("services/**/*.py"))
+    code += (ROOT / "blueprints" / "realtime.py").read_text(encoding="utf-8")
+    emitted = set(re.findall(r"notifier\.emit\(\s*\"(\w+)\"", code))
+    handled = set(re.findall(r"socketio\.on\(\"(\w+)\"", code)) - {"connect", "disconnect"}
+    assert {"chat", "music", "friend_request", "toy_status", "lovense"} <= emitted
+    assert "play" in handled
+    text = (ROOT / "docs" / "realtime.md").read_text(encoding="utf-8")
+    for event in emitted | handled:
+        assert f"| `{event}` |" in text, f"docs/realtime.md lacks the {event} event"
