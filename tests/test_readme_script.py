@@ -9,9 +9,10 @@ Convention for README.md code blocks:
 - ```sh and ```console blocks are never run: installing, starting the server, production
   commands. Other languages (```js ...) and plain ``` blocks are not shell.
 
-The server is `python app.py` on an ephemeral loopback port with temp DATA_DIR and MEDIA_DIR; the
-script's `flask --app app ...` commands use the same folders while it runs (the README's "second
-terminal"), and its files (recordings, downloads) go to a temp working folder.
+The server is `python app.py` on an ephemeral loopback port with temp DATA_DIR and MEDIA_DIR. The
+script runs in the project folder as a reader's "second terminal" does: its `flask --app app ...`
+commands use the same folders while the server runs, and its files (answers, recordings,
+downloads) go to ``$OUT``, here a temp folder.
 """
 
 import json
@@ -71,12 +72,12 @@ def test_readme_runs_top_to_bottom_against_a_real_server(tmp_path):
     folders = {"DATA_DIR": tmp_path / "data", "MEDIA_DIR": tmp_path / "media"}
     settings = {**folders, "RATE_LIMIT": "0", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     server = ServerProcess(settings, log_path=tmp_path / "server.log").start()
-    env = dict(os.environ, BASE=server.url, PYTHONPATH=str(ROOT),
+    env = dict(os.environ, BASE=server.url, OUT=str(work),
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                **{k: str(v) for k, v in settings.items()})
     try:
         script = readme_script(env)
-        done = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True,
+        done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=300)
     finally:
         server.stop()
