@@ -57,13 +57,21 @@ def _has_demo_command(env):
 
 
 def test_readme_marks_what_is_not_run():
-    """Installing and starting the server are ```sh blocks; every shell block is bash or sh."""
+    """Installing and starting the server are ```sh blocks; every shell block is bash or sh; links
+    point at files of the repository (or the local server), never outside it."""
     text = README.read_text(encoding="utf-8")
     assert "python app.py" in "\n".join(readme_blocks("sh"))
     assert all("python app.py" not in block for block in readme_blocks("bash"))
     assert all("pip install" not in block for block in readme_blocks("bash"))
     assert not re.search(r"^```(shell|zsh)\b", text, re.MULTILINE)
-    assert "../" not in re.sub(r"```.*?```", "", text, flags=re.DOTALL), "links outside the repo"
+    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    links = re.findall(r"\]\(([^)]+)\)|<(https?://[^>]+)>", prose)
+    for target in (a or b for a, b in links):
+        assert not target.startswith(("../", "/")), f"{target}: outside the repository"
+        if target.startswith(("http://", "https://")):
+            assert target.startswith("http://127.0.0.1"), f"{target}: outside the repository"
+        else:
+            assert (ROOT / target.split("#")[0]).exists(), f"{target}: no such file"
 
 
 def test_readme_runs_top_to_bottom_against_a_real_server(tmp_path):
