@@ -28,4 +28,5 @@ def docs_file(name):
     found = viewer_file(name)
     if found is None:
         raise NotFound("no such file")
-    return send_from_directory(*found, max_age=3600)
+    plain = "." not in name  # LICENSE, NOTICE
+    return send_from_directory(*found, max_age=3600, mimetype="text/plain" if plain else None)

@@ -136,7 +136,7 @@ def test_vendored_viewer_carries_its_license(make_app):
     folder = ROOT / "static" / "vendor" / "swagger-ui"
     assert "Apache License" in (folder / "LICENSE").read_text()
     with make_app().test_client().get("/docs/LICENSE") as response:
-        assert response.status_code == 200
+        assert response.status_code == 200 and response.mimetype == "text/plain"
 
 
 @pytest.mark.parametrize("name", ["../app.py", "..%2Fapp.py", ".hidden", "nope.js",
