@@ -170,3 +170,16 @@ def test_realtime_reference_lists_every_event():
     text = (ROOT / "docs" / "realtime.md").read_text(encoding="utf-8")
     for event in emitted | handled:
         assert f"| `{event}` |" in text, f"docs/realtime.md lacks the {event} event"
+
+
+def test_a_429_carries_the_documented_retry_after(make_app):
+    """The RateLimited answer of the document (Retry-After required) is what the server sends."""
+    header = DOC["components"]["responses"]["RateLimited"]["headers"]["Retry-After"]
+    assert header["required"] is True
+    client = make_app({"RATE_LIMIT": "1/60"}).test_client()
+    statuses = []
+    for _ in range(2):
+        with client.post("/open_toy", data={"device_key": "a" * 32}) as response:
+            statuses.append(response.status_code)
+            retry_after = response.headers.get("Retry-After")
+    assert statuses == [200, 429] and int(retry_after) >= 1
