@@ -31,7 +31,6 @@ BLOCK = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 PREAMBLE = """set -euo pipefail
 curl() { command curl --fail-with-body --max-time 60 "$@"; }
 """
-DEMO = "flask --app app content demo"
 
 
 def readme_blocks(kind):
@@ -40,20 +39,8 @@ def readme_blocks(kind):
             if lang == kind]
 
 
-def readme_script(env):
-    script = "\n".join(readme_blocks("bash"))
-    if DEMO in script and not _has_demo_command(env):
-        # Until `content demo` (another branch) lands: one song the same way an operator adds one.
-        song = ROOT / "static" / "chat" / "Success.mp3"
-        script = script.replace(DEMO, f'flask --app app content add --title "Twinkle Twinkle '
-                                      f'Little Star" --music {song}')
-    return PREAMBLE + script
-
-
-def _has_demo_command(env):
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "content", "--help"],
-                          env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-    return re.search(r"^\s+demo\b", done.stdout, re.MULTILINE) is not None
+def readme_script():
+    return PREAMBLE + "\n".join(readme_blocks("bash"))
 
 
 def test_readme_marks_what_is_not_run():
@@ -85,7 +72,7 @@ def test_readme_runs_top_to_bottom_against_a_real_server(tmp_path):
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                **{k: str(v) for k, v in settings.items()})
     try:
-        script = readme_script(env)
+        script = readme_script()
         done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=300)
     finally:
