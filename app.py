@@ -19,6 +19,7 @@ from blueprints import (
     cli,
     content,
     control,
+    docs,
     friends,
     health,
     realtime,
@@ -37,7 +38,7 @@ from services.wiring import build_services
 from serving.process import hold_for_flask_run
 
 BLUEPRINTS = (users.bp, content.bp, toys.bp, friends.bp, health.bp, chats.bp, realtime.bp,
-              control.bp, speech.bp, web.bp)
+              control.bp, speech.bp, docs.bp, web.bp)
 
 
 def create_app(config=None, **overrides):

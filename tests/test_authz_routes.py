@@ -15,7 +15,8 @@ PUBLIC = {"/reg", "/login", "/open_toy", "/content_list", "/healthz", "/lovense/
           "/get_music/<path:name>", "/get_image/<path:name>", "/get_cover/<path:name>",
           "/get_chat/<path:name>", "/get_qr/<path:name>",
           # the web pages and their static files (they call the API with the user's token)
-          "/", "/toy", "/favicon.ico", "/web/<path:name>", "/vendor/<path:name>"}
+          "/", "/toy", "/favicon.ico", "/web/<path:name>", "/vendor/<path:name>",
+          "/openapi.json", "/docs", "/docs/<path:name>"}  # the API reference
 
 APP, TOY, BOTH = "app", "toy", "both"
 
