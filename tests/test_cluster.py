@@ -1,0 +1,131 @@
+"""The local cluster (``deploy/local-cluster``): mongoeco, the real Redis (the test's own key
+prefix), 3 gunicorn gevent processes and Debian's nginx on loopback.
+
+A toy connected through nginx (Socket.IO, long-polling then upgrade, and /ws; both sticky by
+client address) lands on one process; messages uploaded directly to each of the three processes
+are pushed to it, fetched with Range through nginx and through every process, and read once with
+``/recv_msg``; tokens work on every process.
+"""
+
+import json
+import queue
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+import socketio
+import websocket
+
+from app import create_app
+from deploy.cluster import Cluster, mongoeco_python
+from tests.conftest import TEST_REDIS_URL
+from tests.messaging import make_samples
+
+DEADLINE = 15.0
+
+
+@pytest.fixture
+def cluster(real_redis, redis_prefix, redis_client, tmp_path):
+    if real_redis is None:
+        pytest.skip("needs the real Redis server")
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        pytest.skip("needs nginx (apt-get install nginx)")
+    if mongoeco_python() is None:
+        pytest.skip("needs mongoeco (MONGOECO_PYTHON)")
+    stack = Cluster(3, TEST_REDIS_URL, redis_prefix, run_dir=tmp_path / "cluster",
+                    env={"SPEECH_TTS": "fake", "RATE_LIMIT": "0",
+                         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    stack.start(timeout=60)
+    local = create_app({"MONGO_URI": stack.mongo_uri, "MONGO_DB": "smarttoy", "REDIS_URL": None,
+                        "REDIS_PREFIX": redis_prefix, "DATA_DIR": str(tmp_path / "data"),
+                        "MEDIA_DIR": str(tmp_path / "media"), "LOG_LEVEL": "WARNING",
+                        "ASYNC_MODE": "threading"}, redis=redis_client)
+    try:
+        yield stack, local.extensions["smarttoy"]
+    finally:
+        local.extensions["smarttoy"].store.mongo_client.close()
+        stack.stop()
+
+
+def call(url, path, token=None, **fields):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.post(url + path, data=fields, headers=headers, timeout=DEADLINE)
+    body = response.json()
+    assert response.status_code == 200 and body.get("code") == 0, (url, path, body)
+    return body.get("data", body)
+
+
+def wait_for_subscriber(channel):
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            if client.pubsub_numsub(channel)[0][1] >= 1:
+                return
+            time.sleep(0.05)
+        pytest.fail(f"no subscriber on {channel}")
+    finally:
+        client.close()
+
+
+def test_upload_on_each_process_reaches_a_toy_behind_nginx(cluster, redis_prefix, tmp_path):
+    stack, local = cluster
+    a, b, c = stack.backends
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    amr = make_samples(samples)["amr-nb.amr"]
+    call(stack.url, "/reg", username="mum", password="secret123", nickname="Mum", gender="1")
+    token = call(stack.url, "/login", username="mum", password="secret123")["token"]
+    key = local.devices.create(1)[0]
+    call(a, "/bind_toy", token, toy_name="Teddy", baby_name="Lily", device_key=key)
+    toy = requests.post(f"{c}/open_toy", data={"device_key": key}, timeout=DEADLINE).json()
+    assert toy["code"] == 0
+
+    pushed = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("chat", lambda data: pushed.put(data["chat"]))
+    ws = None
+    try:
+        client.connect(stack.url, auth={"token": toy["token"]}, wait_timeout=DEADLINE)
+        ws = websocket.create_connection(
+            f"ws://127.0.0.1:{stack.url.rsplit(':', 1)[1]}/ws?token={toy['token']}",
+            timeout=DEADLINE)
+        wait_for_subscriber(f"{redis_prefix}socketio")
+        wait_for_subscriber(f"{redis_prefix}ws")
+        sent = []
+        for backend in (a, b, c):  # the toy's process is one of them: two uploads cross over
+            response = requests.post(f"{backend}/app_uploader",
+                                     headers={"Authorization": f"Bearer {token}"},
+                                     data={"to_user": toy["toy_id"]},
+                                     files={"reco_file": ("voice.amr", amr)}, timeout=DEADLINE)
+            assert response.status_code == 200, response.text
+            sent.append(response.json()["data"]["filename"])
+        assert sorted(pushed.get(timeout=DEADLINE) for _ in sent) == sorted(sent)
+        frames = [json.loads(ws.recv()) for _ in sent]
+        assert sorted(f["data"]["chat"] for f in frames if f["event"] == "chat") == sorted(sent)
+    finally:
+        if ws is not None:
+            ws.close()
+        client.disconnect()
+
+    for backend in (a, b, c):  # both tokens work on every process
+        assert call(backend, "/auto_login", token)["chat"]["count"] == 0
+        friends = call(backend, "/friend_list", toy["token"])
+        assert [f["friend_nick"] for f in friends] == ["Mum"]
+    for name in sent:
+        whole = requests.get(f"{stack.url}/get_chat/{name}", timeout=DEADLINE)
+        assert whole.status_code == 200 and whole.content[:1] in (b"I", b"\xff")  # ID3 or a frame
+        for backend in (a, b, c):
+            part = requests.get(f"{backend}/get_chat/{name}", headers={"Range": "bytes=0-99"},
+                                timeout=DEADLINE)
+            assert part.status_code == 206 and part.content == whole.content[:100]
+    items = requests.post(f"{stack.url}/recv_msg",
+                          headers={"Authorization": f"Bearer {toy['token']}"},
+                          timeout=DEADLINE).json()
+    assert sorted(item["message"] for item in items[1:]) == sorted(sent)
+    again = requests.post(f"{b}/recv_msg", headers={"Authorization": f"Bearer {toy['token']}"},
+                          timeout=DEADLINE).json()
+    assert again == []
