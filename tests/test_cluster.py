@@ -8,6 +8,7 @@ are pushed to it, fetched with Range through nginx and through every process, an
 """
 
 import json
+import os
 import queue
 import shutil
 import time
@@ -32,8 +33,12 @@ def cluster(real_redis, redis_prefix, redis_client, tmp_path):
     if real_redis is None:
         pytest.skip("needs the real Redis server")
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        if os.environ.get("REQUIRE_NGINX") == "1":
+            pytest.fail("REQUIRE_NGINX=1 but nginx is not installed")
         pytest.skip("needs nginx (apt-get install nginx)")
     if mongoeco_python() is None:
+        if os.environ.get("REQUIRE_MONGOECO") == "1":
+            pytest.fail("REQUIRE_MONGOECO=1 but no Python with mongoeco (set MONGOECO_PYTHON)")
         pytest.skip("needs mongoeco (MONGOECO_PYTHON)")
     stack = Cluster(3, TEST_REDIS_URL, redis_prefix, run_dir=tmp_path / "cluster",
                     env={"SPEECH_TTS": "fake", "RATE_LIMIT": "0",
