@@ -38,7 +38,8 @@ error_log {run}/nginx-error.log warn;
 {user}
 events {{ worker_connections 1024; }}
 http {{
-    access_log {run}/nginx-access.log;
+    log_format upstream '$remote_addr "$request" $status $upstream_addr';
+    access_log {run}/nginx-access.log upstream;
     client_body_temp_path {run}/client_body;
     proxy_temp_path {run}/proxy;
     fastcgi_temp_path {run}/fastcgi;
@@ -173,6 +174,21 @@ class Cluster:
                                           port=port, locations=LOCATIONS))
         self._spawn([nginx, "-p", str(self.run_dir), "-c", str(conf), "-g", "daemon off;"],
                     "nginx")
+
+    def upstreams(self, path_prefix):
+        """Backend indexes that served requests starting with ``path_prefix`` (nginx log)."""
+        log = self.run_dir / "nginx-access.log"
+        text = log.read_text() if log.exists() else ""
+        served = []
+        for line in text.splitlines():
+            parts = line.split('"')
+            if len(parts) >= 3 and parts[1].split(" ")[1:2] and \
+                    parts[1].split(" ")[1].startswith(path_prefix):
+                for address in parts[2].split()[1:]:
+                    port = address.strip(",").rsplit(":", 1)[-1]
+                    if port.isdigit() and int(port) in self.ports:
+                        served.append(self.ports.index(int(port)))
+        return served
 
     def kill(self, index):
         """SIGKILL app process ``index`` (no chance to clean up)."""

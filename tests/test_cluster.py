@@ -1,6 +1,10 @@
 """The local cluster (``deploy/local-cluster``): mongoeco, the real Redis (the test's own key
 prefix), 3 gunicorn gevent processes and Debian's nginx on loopback.
 
+Killing the toy's process with SIGKILL while messages flow both ways (clients retry with the
+same ``msg_id``): the toy reconnects through nginx to a live process and gets pushes again,
+unread counts are exact on every live process, ``/recv_msg`` returns each message once.
+
 A toy connected through nginx (Socket.IO, long-polling then upgrade, and /ws; both sticky by
 client address) lands on one process; messages uploaded directly to each of the three processes
 are pushed to it, fetched with Range through nginx and through every process, and read once with
@@ -134,3 +138,89 @@ def test_upload_on_each_process_reaches_a_toy_behind_nginx(cluster, redis_prefix
     again = requests.post(f"{b}/recv_msg", headers={"Authorization": f"Bearer {toy['token']}"},
                           timeout=DEADLINE).json()
     assert again == []
+
+
+def family(stack, local, name):
+    """A parent and a bound toy → (parent token, /open_toy answer)."""
+    call(stack.url, "/reg", username=name, password="secret123", nickname=name.title(),
+         gender="1")
+    token = call(stack.url, "/login", username=name, password="secret123")["token"]
+    key = local.devices.create(1)[0]
+    call(stack.url, "/bind_toy", token, toy_name="Teddy", baby_name="Lily", device_key=key)
+    toy = requests.post(f"{stack.url}/open_toy", data={"device_key": key},
+                        timeout=DEADLINE).json()
+    assert toy["code"] == 0
+    return token, toy
+
+
+def upload(url, path, token, field, msg_id, audio, **fields):
+    """Post one voice message, retrying (same msg_id) while a process is down → filename."""
+    for _ in range(20):
+        try:
+            response = requests.post(f"{url}{path}", headers={"Authorization": f"Bearer {token}"},
+                                     data={"msg_id": msg_id, **fields},
+                                     files={field: ("voice.amr", audio)}, timeout=DEADLINE)
+        except requests.ConnectionError:
+            response = None
+        if response is not None and response.status_code == 200:
+            return response.json()["data"]["filename"]
+        time.sleep(0.2)
+    pytest.fail(f"{msg_id} never accepted")
+
+
+def test_killing_the_toys_process_loses_nothing(cluster, tmp_path):
+    stack, local = cluster
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    amr = make_samples(samples)["amr-nb.amr"]
+    token, toy = family(stack, local, "dad")
+    pushed = queue.Queue()
+    client = socketio.Client(reconnection=True, reconnection_delay=0.2,
+                             reconnection_delay_max=0.5)
+    client.on("chat", lambda data: pushed.put(data["chat"]))
+    client.connect(stack.url, auth={"token": toy["token"]}, wait_timeout=DEADLINE)
+    try:
+        holder = stack.upstreams("/socket.io/")[-1]  # sticky: every socket.io request went there
+        dad_id = call(stack.url, "/friend_list", toy["token"])[0]["friend_id"]
+        to_toy, to_dad = [], []
+        for i in range(12):
+            if i == 4:
+                stack.kill(holder)  # SIGKILL while the toy is connected and messages flow
+            to_toy.append(upload(stack.url, "/app_uploader", token, "reco_file", f"d{i}", amr,
+                                 to_user=toy["toy_id"]))
+            to_dad.append(upload(stack.url, "/toy_uploader", toy["token"], "reco", f"t{i}", amr,
+                                 to_user=dad_id, friend_type="app"))
+        # The toy reconnected through nginx to a live process and gets pushes again.
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline and not client.connected:
+            time.sleep(0.1)
+        assert client.connected
+        assert stack.upstreams("/socket.io/")[-1] != holder
+        while not pushed.empty():
+            pushed.get_nowait()
+        after = upload(stack.url, "/app_uploader", token, "reco_file", "after", amr,
+                       to_user=toy["toy_id"])
+        deadline = time.monotonic() + DEADLINE
+        seen = []
+        while after not in seen and time.monotonic() < deadline:
+            try:
+                seen.append(pushed.get(timeout=0.5))
+            except queue.Empty:
+                pass
+        assert after in seen
+    finally:
+        client.disconnect()
+    live = [url for index, url in enumerate(stack.backends) if index != holder]
+    # Unread counts are exact on every live process; every message is read exactly once.
+    for url in live:
+        assert call(url, "/auto_login", token)["chat"]["count"] == 12
+    items = requests.post(f"{live[0]}/recv_msg",
+                          headers={"Authorization": f"Bearer {toy['token']}"},
+                          timeout=DEADLINE).json()
+    assert sorted(item["message"] for item in items[1:]) == sorted([*to_toy, after])
+    assert len(items) == 1 + 13
+    again = requests.post(f"{live[1]}/recv_msg",
+                          headers={"Authorization": f"Bearer {toy['token']}"},
+                          timeout=DEADLINE).json()
+    assert again == []
+    assert len(set(to_dad)) == 12
