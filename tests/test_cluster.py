@@ -27,13 +27,15 @@ import websocket
 from app import create_app
 from deploy.cluster import Cluster, mongoeco_python
 from tests.conftest import TEST_REDIS_URL
+from tests.fakes import lovense_cloud as paths
+from tests.fakes.lovense_fixtures import DEV_TOKEN, authority_fixture, cloud_fixture  # noqa: F401
 from tests.messaging import make_samples
 
 DEADLINE = 15.0
 
 
 @pytest.fixture
-def cluster(real_redis, redis_prefix, redis_client, tmp_path):
+def cluster(real_redis, redis_prefix, redis_client, tmp_path, authority, cloud):
     if real_redis is None:
         pytest.skip("needs the real Redis server")
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
@@ -46,7 +48,10 @@ def cluster(real_redis, redis_prefix, redis_client, tmp_path):
         pytest.skip("needs mongoeco (MONGOECO_PYTHON)")
     stack = Cluster(3, TEST_REDIS_URL, redis_prefix, run_dir=tmp_path / "cluster",
                     env={"SPEECH_TTS": "fake", "RATE_LIMIT": "0",
-                         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+                         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                         "LOVENSE_DEVELOPER_TOKEN": DEV_TOKEN, "LOVENSE_API_BASE": cloud.base_url,
+                         "LOVENSE_CA_BUNDLE": authority.ca_path, "LOVENSE_TIMEOUT": 2,
+                         "LOVENSE_MIN_INTERVAL": 30, "LOVENSE_MAX_WAIT": 0})
     stack.start(timeout=60)
     local = create_app({"MONGO_URI": stack.mongo_uri, "MONGO_DB": "smarttoy", "REDIS_URL": None,
                         "REDIS_PREFIX": redis_prefix, "DATA_DIR": str(tmp_path / "data"),
@@ -224,3 +229,20 @@ def test_killing_the_toys_process_loses_nothing(cluster, tmp_path):
                           timeout=DEADLINE).json()
     assert again == []
     assert len(set(to_dad)) == 12
+
+
+def test_lovense_commands_through_three_processes_are_paced_as_one(cluster, cloud):
+    stack, local = cluster
+    token, toy = family(stack, local, "mum")
+    answers = []
+    for backend in stack.backends:  # the next slot is 30 s away for all three processes
+        response = requests.post(f"{backend}/toy_control", timeout=DEADLINE,
+                                 headers={"Authorization": f"Bearer {token}"},
+                                 data={"toy_id": toy["toy_id"], "command": "Function",
+                                       "action": "Vibrate:5", "timeSec": 5})
+        answers.append(response.status_code)
+    assert answers == [200, 429, 429]
+    stop = call(stack.backends[2], "/toy_control", token, toy_id=toy["toy_id"],
+                command="Function", action="Stop")
+    assert stop["transport"] == "server"
+    assert [c["action"] for c in cloud.received(paths.COMMAND)] == ["Vibrate:5", "Stop"]
