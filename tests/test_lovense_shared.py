@@ -17,6 +17,7 @@ import requests
 
 from services.errors import RateLimited
 from services.lovense.pacing import CommandPacer, SharedCommandPacer
+from services.lovense.shared_sessions import SharedSessions
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes import lovense_cloud as paths
 from tests.fakes.lovense_fixtures import (  # noqa: F401
@@ -185,3 +186,29 @@ def test_session_owned_by_one_process_serves_all_and_is_taken_over(
     assert wait_for(lambda: socket_server.open_clients() == [])
     assert redis_client.get(lease) is None
     assert redis_client.hget(f"{redis_prefix}lovense:sessions", toy_id) is None
+
+
+class DownDirectory:
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise redis.exceptions.ConnectionError("redis is down")
+        return fail
+
+
+class LocalSessions:
+    def __init__(self):
+        self.closed = []
+
+    def connected(self, toy_id):
+        return None
+
+    def close(self, toy_id):
+        self.closed.append(toy_id)
+
+
+def test_unbinding_with_redis_down_still_closes_this_process_session():
+    local = LocalSessions()
+    sessions = SharedSessions(local, DownDirectory(), SECRET)
+    sessions.close("toy-1")  # no exception: the unbind that called it goes on
+    assert local.closed == ["toy-1"]
+    assert sessions.connected("toy-1") is None  # other processes' sessions are out of reach

@@ -84,12 +84,15 @@ class SharedSessions:
             raise Upstream(answer["error"])
 
     def close(self, toy_id):
-        """End the toy's session wherever it is (unbinding)."""
-        self._ensure_threads()
-        owner = self._directory.owner(toy_id)
-        self._directory.unwant(toy_id)
-        if owner and owner != self.node:
-            self._directory.ask(owner, {"op": "close", "toy": toy_id}, self._timeout)
+        """End the toy's session wherever it is (unbinding). Never raises for Redis: with Redis
+        unreachable only this process's session is closed (and a warning logged)."""
+        try:
+            owner = self._directory.owner(toy_id)
+            self._directory.unwant(toy_id)
+            if owner and owner != self.node:
+                self._directory.ask(owner, {"op": "close", "toy": toy_id}, self._timeout)
+        except REDIS_ERRORS as exc:
+            log.warning("Lovense session of toy %s: other processes not told (%s)", toy_id, exc)
         self._forget(toy_id)
 
     def close_all(self):
