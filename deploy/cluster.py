@@ -90,11 +90,13 @@ def wait_http(url, proc, timeout):
 
 class Cluster:
     """``start()`` brings everything up; ``url`` is nginx, ``backends`` the processes' URLs;
-    ``kill(i)`` SIGKILLs process i; ``stop()`` ends everything this object started."""
+    ``kill(i)`` SIGKILLs process i; ``stop()`` ends everything this object started. ``app``:
+    the WSGI app gunicorn serves (benchmarks put a bare Flask app on the same stack)."""
 
     def __init__(self, processes=3, redis_url="redis://127.0.0.1:6379/0", redis_prefix=None,
-                 mongo_uri=None, run_dir=None, env=None):
+                 mongo_uri=None, run_dir=None, env=None, app="app:create_app()"):
         self.count = processes
+        self.app = app
         self.redis_url = redis_url
         self.redis_prefix = redis_prefix or f"cluster:{secrets.token_hex(4)}:"
         self.mongo_uri = mongo_uri
@@ -156,10 +158,10 @@ class Cluster:
         port = free_port()
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
         if GUNICORN_CONF.exists():
-            args = [gunicorn, "-c", str(GUNICORN_CONF), "app:create_app()"]
+            args = [gunicorn, "-c", str(GUNICORN_CONF), self.app]
         else:
             args = [gunicorn, "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{port}",
-                    "--timeout", "30", "--graceful-timeout", "10", "app:create_app()"]
+                    "--timeout", "30", "--graceful-timeout", "10", self.app]
         self.apps.append(self._spawn(args, f"app{index}", env={**self.env, "PORT": str(port)}))
         self.ports.append(port)
         self.backends.append(f"http://127.0.0.1:{port}")
