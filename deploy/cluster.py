@@ -123,8 +123,8 @@ class Cluster:
             REDIS_URL=self.redis_url, REDIS_PREFIX=self.redis_prefix, TRUST_PROXY="1",
             DATA_DIR=str(self.run_dir / "data"), MEDIA_DIR=str(self.run_dir / "media"),
             SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
-            HOST="127.0.0.1", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
-            **self.extra_env)
+            HOST="127.0.0.1", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+        self.env.update(self.extra_env)
         for index in range(self.count):
             self._start_process(index)
         for proc, url in zip(self.apps, self.backends, strict=True):
