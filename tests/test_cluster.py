@@ -5,6 +5,9 @@ Killing the toy's process with SIGKILL while messages flow both ways (clients re
 same ``msg_id``): the toy reconnects through nginx to a live process and gets pushes again,
 unread counts are exact on every live process, ``/recv_msg`` returns each message once.
 
+Lovense: commands for one toy through the three processes are paced as one; the process owning
+a toy's socket session killed → its lease expires and the next command goes through.
+
 A toy connected through nginx (Socket.IO, long-polling then upgrade, and /ws; both sticky by
 client address) lands on one process; messages uploaded directly to each of the three processes
 are pushed to it, fetched with Range through nginx and through every process, and read once with
@@ -28,14 +31,19 @@ from app import create_app
 from deploy.cluster import Cluster, mongoeco_python
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes import lovense_cloud as paths
-from tests.fakes.lovense_fixtures import DEV_TOKEN, authority_fixture, cloud_fixture  # noqa: F401
+from tests.fakes.lovense_fixtures import (  # noqa: F401
+    DEV_TOKEN,
+    authority_fixture,
+    cloud_fixture,
+    socket_server_fixture,
+)
 from tests.messaging import make_samples
 
 DEADLINE = 15.0
 
 
 @pytest.fixture
-def cluster(real_redis, redis_prefix, redis_client, tmp_path, authority, cloud):
+def cluster(real_redis, redis_prefix, redis_client, tmp_path, authority, cloud, socket_server):
     if real_redis is None:
         pytest.skip("needs the real Redis server")
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
@@ -51,7 +59,9 @@ def cluster(real_redis, redis_prefix, redis_client, tmp_path, authority, cloud):
                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                          "LOVENSE_DEVELOPER_TOKEN": DEV_TOKEN, "LOVENSE_API_BASE": cloud.base_url,
                          "LOVENSE_CA_BUNDLE": authority.ca_path, "LOVENSE_TIMEOUT": 2,
-                         "LOVENSE_MIN_INTERVAL": 30, "LOVENSE_MAX_WAIT": 0})
+                         "LOVENSE_MIN_INTERVAL": 30, "LOVENSE_MAX_WAIT": 0,
+                         "LOVENSE_SESSION_LEASE": 1.5, "LOVENSE_PLATFORM": "SmartToy"})
+    cloud.socket_io_url = f"{socket_server.url}/?ntoken=nt-1"
     stack.start(timeout=60)
     local = create_app({"MONGO_URI": stack.mongo_uri, "MONGO_DB": "smarttoy", "REDIS_URL": None,
                         "REDIS_PREFIX": redis_prefix, "DATA_DIR": str(tmp_path / "data"),
@@ -246,3 +256,35 @@ def test_lovense_commands_through_three_processes_are_paced_as_one(cluster, clou
                 command="Function", action="Stop")
     assert stop["transport"] == "server"
     assert [c["action"] for c in cloud.received(paths.COMMAND)] == ["Vibrate:5", "Stop"]
+
+
+def test_lovense_session_owner_killed_is_taken_over(cluster, socket_server, redis_client,
+                                                    redis_prefix):
+    stack, local = cluster
+    token, toy = family(stack, local, "sue")
+    a, b, c = stack.backends
+    call(a, "/lovense/socket/start", token, toy_id=toy["toy_id"])
+    sent = call(c, "/toy_control", token, toy_id=toy["toy_id"], command="Position", value=30)
+    assert sent == {"transport": "socket", "result": {"sent": True}}
+    first = ("basicapi_send_toy_command_ts", {"command": "Position", "value": "30", "apiVer": 1})
+    assert wait_until(lambda: first in socket_server.events)
+    stack.kill(0)  # the owner
+    lease = f"{redis_prefix}lovense:lease:{toy['toy_id']}"
+    assert wait_until(lambda: redis_client.get(lease) is None)
+    # The next command after the lease ran out goes through (the 30 s pacing slot is taken).
+    status = requests.post(f"{b}/toy_control", headers={"Authorization": f"Bearer {token}"},
+                           data={"toy_id": toy["toy_id"], "command": "PatternV2",
+                                 "type": "Stop"}, timeout=DEADLINE)
+    assert status.status_code == 200, status.text
+    assert status.json()["data"] == {"transport": "socket", "result": {"sent": True}}
+    stop = ("basicapi_send_toy_command_ts", {"command": "PatternV2", "type": "Stop",
+                                             "apiVer": 1})
+    assert wait_until(lambda: stop in socket_server.events)
+    assert len(socket_server.handshakes) == 2 and len(socket_server.open_clients()) == 1
+
+
+def wait_until(predicate, seconds=DEADLINE):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.05)
+    return predicate()
