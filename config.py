@@ -121,6 +121,7 @@ class Config:
             "LOVENSE_LAN_FRESH_SECONDS": _float("LOVENSE_LAN_FRESH_SECONDS", 600),
             "LOVENSE_MIN_INTERVAL": _float("LOVENSE_MIN_INTERVAL", 0.2),
             "LOVENSE_MAX_WAIT": _float("LOVENSE_MAX_WAIT", 2.0),
+            "LOVENSE_SESSION_LEASE": _float("LOVENSE_SESSION_LEASE", 10),
         }
 
 

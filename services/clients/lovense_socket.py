@@ -101,6 +101,11 @@ class SocketIo2Client:
     def connected(self):
         return self._connected.is_set()
 
+    @property
+    def running(self):
+        """False once the client was closed or gave up reconnecting."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
     def start(self):
         """Start the background thread (returns at once)."""
         self._thread = threading.Thread(target=self._run, name="lovense-socket", daemon=True)

@@ -3,8 +3,9 @@
 ``start`` does getToken → getSocketUrl → connect, asks for the QR code with an ``ackId`` and
 waits for the matching ``basicapi_get_qrcode_tc``. While the session lives, device info and app
 status events are kept on the toy and pushed to its owner as ``lovense``. Commands go out with
-``basicapi_send_toy_command_ts`` (fire and forget: the server sends no answer). Sessions are held
-by the process that started them.
+``basicapi_send_toy_command_ts`` (fire and forget: the server sends no answer). This class holds
+the sessions of one process; with Redis, ``SharedSessions`` (shared_sessions.py) makes one
+process own each session and routes the others' commands to it.
 """
 
 import logging
@@ -47,6 +48,24 @@ class SocketSessions:
 
         Raises Upstream / UpstreamTimeout when Lovense refuses or does not answer in time.
         """
+        session = self.resume(toy_id, owner_id, uname, utoken)
+        session.client.emit("basicapi_get_qrcode_ts", {"ackId": session.ack_id})
+        if not session.qr_ready.wait(self._timeout):
+            self.close(toy_id)
+            raise UpstreamTimeout("Lovense socket server sent no QR code in time")
+        code = result_code(session.qr)
+        data = (session.qr or {}).get("data") or {}
+        if code not in (0, 200) or not data.get("qrcodeUrl"):
+            self.close(toy_id)
+            raise Upstream("Lovense socket server refused the QR code",
+                           data={"lovense_code": code})
+        return {"qr": data.get("qrcodeUrl"), "qrcode": data.get("qrcode"),
+                "ackId": session.ack_id}
+
+    def resume(self, toy_id, owner_id, uname, utoken):
+        """Connect the toy's session (getToken → getSocketUrl → connect) without asking for a
+        QR code: a new session, or one taken over from a process that died. Returns it once
+        connected; raises Upstream / UpstreamTimeout."""
         self.close(toy_id)
         auth = self._api.socket_auth_token(toy_id, uname, utoken)
         where = self._api.socket_url(self._platform, auth)
@@ -63,18 +82,7 @@ class SocketSessions:
         if not session.client.wait_connected(self._timeout):
             self.close(toy_id)
             raise UpstreamTimeout("Lovense socket server did not accept the connection in time")
-        session.client.emit("basicapi_get_qrcode_ts", {"ackId": session.ack_id})
-        if not session.qr_ready.wait(self._timeout):
-            self.close(toy_id)
-            raise UpstreamTimeout("Lovense socket server sent no QR code in time")
-        code = result_code(session.qr)
-        data = (session.qr or {}).get("data") or {}
-        if code not in (0, 200) or not data.get("qrcodeUrl"):
-            self.close(toy_id)
-            raise Upstream("Lovense socket server refused the QR code",
-                           data={"lovense_code": code})
-        return {"qr": data.get("qrcodeUrl"), "qrcode": data.get("qrcode"),
-                "ackId": session.ack_id}
+        return session
 
     def _on_event(self, toy_id, owner_id, session, event, data):
         if event == QR_EVENT:
@@ -113,6 +121,14 @@ class SocketSessions:
             session = self._sessions.pop(toy_id, None)
         if session is not None and session.client is not None:
             session.client.close()
+
+    def held(self):
+        """``{toy_id: still running}`` for this process's sessions (False once the client gave
+        up reconnecting)."""
+        with self._lock:
+            sessions = dict(self._sessions)
+        return {toy_id: getattr(session.client, "running", True)
+                for toy_id, session in sessions.items()}
 
     def close_all(self):
         for toy_id in list(self._sessions):

@@ -11,9 +11,11 @@ from services.clients.lovense_api import LovenseApiClient
 from services.clients.lovense_lan import LovenseLanClient
 from services.clients.lovense_socket import SocketIo2Client
 from services.devicectl import DeviceControl
-from services.lovense.pacing import CommandPacer
+from services.lovense.pacing import CommandPacer, SharedCommandPacer
 from services.lovense.sessions import SocketSessions
+from services.lovense.shared_sessions import SharedSessions
 from services.store.lovense import LovenseStore
+from services.store.lovense_shared import PaceSlots, SessionDirectory
 
 
 def lovense_clients(settings):
@@ -32,7 +34,9 @@ def lovense_clients(settings):
 
 
 def add_device_control(services, settings, overrides):
-    """Add ``services.devicectl`` and hook unbinding so it forgets the toy's socket session."""
+    """Add ``services.devicectl`` and hook unbinding so it forgets the toy's socket session.
+
+    With ``REDIS_URL`` command pacing and socket sessions are shared by every process."""
     clients = overrides.get("lovense") or lovense_clients(settings)
     links = LovenseStore(services.store.db)
     timeout = float(settings["LOVENSE_TIMEOUT"])
@@ -40,6 +44,13 @@ def add_device_control(services, settings, overrides):
                               settings["LOVENSE_PLATFORM"], clients.connect_socket, timeout)
     pacer = CommandPacer(float(settings.get("LOVENSE_MIN_INTERVAL", 0.2)),
                          float(settings.get("LOVENSE_MAX_WAIT", 2.0)))
+    if settings.get("REDIS_URL"):  # several processes: pacing and sessions shared through Redis
+        store = services.store
+        pacer = SharedCommandPacer(
+            PaceSlots(store.redis, store.redis_prefix, store.redis_breaker), pacer)
+        sessions = SharedSessions(
+            sessions, SessionDirectory(store.redis, store.redis_prefix, store.redis_breaker),
+            settings["SECRET_KEY"], float(settings.get("LOVENSE_SESSION_LEASE", 10)), timeout)
     services.lovense = clients
     services.devicectl = DeviceControl(
         services.toys, links, clients, sessions, services.notifier, pacer,
