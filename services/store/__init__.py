@@ -9,6 +9,7 @@ from services.store.counters import Breaker, UnreadStore, WindowStore
 from services.store.friends import ChatStore, FriendStore, RequestStore
 from services.store.indexes import ensure_indexes
 from services.store.messages import MessageStore
+from services.store.presence import PresenceStore
 from services.store.toys import DeviceStore, ToyStore
 
 
@@ -31,6 +32,7 @@ class Store:
         self.redis_breaker = Breaker()
         self.unread = UnreadStore(redis, redis_prefix, self.redis_breaker)
         self.windows = WindowStore(redis, redis_prefix, self.redis_breaker)
+        self.presence = PresenceStore(redis, redis_prefix, self.redis_breaker)
 
     def ensure_indexes(self):
         ensure_indexes(self.db)
