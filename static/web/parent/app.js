@@ -92,6 +92,8 @@ async function refresh() {
   state.user = user;
   state.unread = Object.fromEntries(Object.entries(chat).filter(([k]) => k !== "count"));
   state.toys = toys;
+  state.online = Object.fromEntries(toys.map((t) => [t._id, Boolean(t.online)]));
+  for (const toy of toys) showOnline(toy._id);
   state.friends = friends;
   state.requests = requests;
   showUnreadTotal();
@@ -163,13 +165,19 @@ function onToyStatus(status) {
     return;
   }
   state.online[status.toy_id] = Boolean(status.online);
-  for (const pill of document.querySelectorAll(`[data-online-of="${status.toy_id}"]`)) {
-    pill.textContent = status.online ? "Online" : "Offline";
-    pill.className = `pill ${status.online ? "online" : "offline"}`;
-  }
+  showOnline(status.toy_id);
   const toy = ctx.toy(status.toy_id);
   if (toy) announce(`${toy.toy_name} is ${status.online ? "online" : "offline"}.`);
   notifyView("toy_status", status);
+}
+
+/** Update every Online/Offline pill of the toy already on screen. */
+function showOnline(toyId) {
+  const online = Boolean(state.online[toyId]);
+  for (const pill of document.querySelectorAll(`[data-online-of="${toyId}"]`)) {
+    pill.textContent = online ? "Online" : "Offline";
+    pill.className = `pill ${online ? "online" : "offline"}`;
+  }
 }
 
 async function onFriendRequest(request) {
