@@ -162,6 +162,8 @@ def _in_clause(i, keys, params):
         parts.append(f"(x.k{i}t = ? AND x.k{i}v IN ({marks}))")
         params.append(rank)
         params.extend(values)
+    if not parts:  # ``$in: []`` matches nothing
+        return "0"
     return "(" + " OR ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
