@@ -93,6 +93,7 @@ class Config:
             "FRIEND_REQUEST_LIMIT": _env("FRIEND_REQUEST_LIMIT", "20/3600"),
             "CORS_ORIGINS": _env("CORS_ORIGINS", ""),
             "SOCKET_RECHECK_SECONDS": _float("SOCKET_RECHECK_SECONDS", 30),
+            "PRESENCE_TTL_SECONDS": _float("PRESENCE_TTL_SECONDS", 30),
             "TRUST_PROXY": _bool("TRUST_PROXY", False),
             "ASYNC_MODE": _env("ASYNC_MODE"),
             "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),

@@ -44,14 +44,14 @@ def register_socket_handlers(socketio):
         services().live_sockets.add(("socketio", sid), caller, lambda: socketio.server.disconnect(
             sid, namespace="/", ignore_queue=True))
         if caller.kind == TOY:
-            _presence(caller.id, True)
+            services().presence.joined(caller.id, ("socketio", sid))
 
     @socketio.on("disconnect")
     def disconnect(*_):
         services().live_sockets.remove(("socketio", request.sid))
         caller = sessions.pop(request.sid, None)
         if caller is not None and caller.kind == TOY:
-            _presence(caller.id, False)
+            services().presence.left(caller.id, ("socketio", request.sid))
 
     return sessions
 
@@ -70,15 +70,6 @@ def _drop_malformed_packets(server):
             return None
 
     server.eio.handlers["message"] = guarded
-
-
-def _presence(toy_id, online):
-    svc = services()
-    try:
-        owner = svc.toys.get(toy_id)["bind_user"]
-    except ServiceError:
-        return
-    svc.notifier.emit("toy_status", {"toy_id": toy_id, "online": online}, to=owner)
 
 
 def register_play_handler(socketio, sessions):
@@ -115,14 +106,14 @@ def plain_websocket():
     key = ("ws", id(connection))
     svc.live_sockets.add(key, caller, connection.close)
     if caller.kind == TOY:
-        _presence(caller.id, True)
+        svc.presence.joined(caller.id, key)
     try:
         svc.wshub.serve(connection, socket)
     finally:
         svc.live_sockets.remove(key)
         svc.wshub.disconnect(connection)
         if caller.kind == TOY:
-            _presence(caller.id, False)
+            svc.presence.left(caller.id, key)
         _close_websocket(socket)
     return _WebSocketDone(mode=socket.mode)
 

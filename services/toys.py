@@ -23,6 +23,7 @@ class ToyService:
         self._unread = unread
         self._notifier = notifier
         self.unbind_hooks = []  # callables(toy_doc) run after a toy is unbound
+        self.presence = None  # a ToyPresence: ``online`` in list_for (set by the wiring)
 
     def scan_qr(self, body):
         """SPEC §4 /scan_qr: ``(code, msg, data)``."""
@@ -76,10 +77,14 @@ class ToyService:
         self._store.devices.release(key, str(toy_id))
 
     def list_for(self, caller, body):
-        """The caller's toys (app token)."""
+        """The caller's toys (app token), each with ``online``: connected right now."""
         require_kind(caller, APP)
         same_caller(caller, body.get("_id"), "_id")
-        return [toy_public(t) for t in self._store.toys.by_owner(caller.id)]
+        toys = [toy_public(t) for t in self._store.toys.by_owner(caller.id)]
+        online = self.presence.online([t["_id"] for t in toys]) if self.presence else {}
+        for toy in toys:
+            toy["online"] = online.get(toy["_id"], False)
+        return toys
 
     def owned_toy(self, caller, toy_id, field="toy_id"):
         """The toy ``toy_id`` if the caller owns it; NotFound / Forbidden otherwise."""

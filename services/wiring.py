@@ -20,6 +20,7 @@ from services.media import MediaLibrary
 from services.messages import MessageService
 from services.notify import Notifier
 from services.playback import MusicPush
+from services.presence import ToyPresence
 from services.ratelimit import RateLimiter
 from services.revocation import LiveSockets
 from services.speech.tts import SpokenPrompts, make_tts
@@ -74,6 +75,10 @@ def build_services(settings, overrides):
         content=ContentService(store, media),
         devices=DeviceService(store, media),
     )
+    shared = store.presence if settings.get("REDIS_URL") else None  # else one process only
+    services.presence = ToyPresence(shared, services.toys, notifier,
+                                    settings.get("PRESENCE_TTL_SECONDS", 30))
+    services.toys.presence = services.presence
     add_messaging(services, settings, overrides)
     add_device_control(services, settings, overrides)
     add_speech_assistant(services, settings, overrides)

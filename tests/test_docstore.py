@@ -235,3 +235,10 @@ def test_litemongo_data_is_imported_once(tmp_path):
     assert database["tokens"].find_one({"_id": "h"})["sub"] == str(user_id)
     with pytest.raises(DuplicateKeyError):
         database["users"].insert_one({"username": "old"})
+
+
+def test_an_empty_in_on_an_indexed_field_matches_nothing(store):
+    """A parent without toys asks for the requests of ``$in: []`` toys (/req_list)."""
+    store.requests.insert({"req_user": "t1", "add_user": "t2", "status": 0})
+    assert store.requests.for_toys([]) == []
+    assert [r["add_user"] for r in store.requests.for_toys(["t2"])] == ["t2"]

@@ -10,6 +10,7 @@ from services.store.friends import ChatStore, FriendStore, RequestStore
 from services.store.indexes import ensure_indexes
 from services.store.leases import LeaseStore
 from services.store.messages import MessageStore
+from services.store.presence import PresenceStore
 from services.store.toys import DeviceStore, ToyStore
 
 
@@ -33,6 +34,7 @@ class Store:
         self.unread = UnreadStore(redis, redis_prefix, self.redis_breaker)
         self.windows = WindowStore(redis, redis_prefix, self.redis_breaker)
         self.leases = LeaseStore(redis, redis_prefix, self.redis_breaker)
+        self.presence = PresenceStore(redis, redis_prefix, self.redis_breaker)
 
     def ensure_indexes(self):
         ensure_indexes(self.db)

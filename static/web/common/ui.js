@@ -3,8 +3,10 @@
 //   announce(message, kind)   -> errors in #alert (role=alert), news in #status (role=status)
 //                                (the page provides both; see parent/index.html); kind: info|error|ok
 //   clearError()              -> hides #alert
+//   dismissError()            -> hides #alert and puts focus back where the person was working
 //   fill(el, ...children)     -> replaceChildren without the null/false ones
-//   setBusy(button, busy)     -> disables a button while a request runs
+//   setBusy(button, busy)     -> disables a button while a request runs (its focus comes back)
+//   focusHeading(root)        -> moves focus to root's first heading (a new view was opened)
 //   confirmDialog(question, okLabel) -> Promise<boolean> (a modal <dialog>, keyboard usable)
 //   when(epochSeconds)        -> "14:05" today, else "3 Dec 14:05"
 
@@ -59,10 +61,40 @@ export function clearError() {
   }
 }
 
+/** Hide the error and return focus to the last control used before it (if still on screen),
+ *  so a keyboard or screen-reader user is not left at the top of the page. */
+export function dismissError() {
+  clearError();
+  const back = lastFocused;
+  if (back && back.isConnected && !back.disabled && back.getClientRects().length) back.focus();
+  else focusHeading(document.getElementById("app") || document.body);
+}
+
+let lastFocused = null;
+document.addEventListener("focusin", (event) => {
+  if (!event.target.closest || !event.target.closest("#alert, #status")) lastFocused = event.target;
+});
+
+/** Disable `button` while a request runs; a disabled button loses the focus, so when it had
+ *  the focus and nothing else took it meanwhile, it gets it back when the request ends. */
 export function setBusy(button, busy) {
   if (!button) return;
+  if (busy) button.dataset.hadFocus = String(document.activeElement === button);
   button.disabled = busy;
   button.setAttribute("aria-busy", busy ? "true" : "false");
+  if (!busy && button.dataset.hadFocus === "true") {
+    delete button.dataset.hadFocus;
+    const active = document.activeElement;
+    if ((!active || active === document.body) && button.isConnected) button.focus();
+  }
+}
+
+/** Move focus to the first heading of `root` (made focusable by script only). */
+export function focusHeading(root) {
+  const heading = root && root.querySelector("h1, h2");
+  if (!heading) return;
+  if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+  heading.focus();
 }
 
 export function confirmDialog(question, okLabel = "OK") {

@@ -3,7 +3,7 @@
 import { Api } from "/web/common/api.js";
 import { connectLive } from "/web/common/socket.js";
 import { AudioQueue } from "/web/common/player.js";
-import { announce, clearError } from "/web/common/ui.js";
+import { announce, clearError, dismissError, focusHeading } from "/web/common/ui.js";
 import { renderAuth } from "./auth.js";
 import { renderToys, renderToy, renderBind } from "./toys.js";
 import { renderChats, renderChat } from "./chat.js";
@@ -41,7 +41,9 @@ const ROUTES = [
 
 const TAB_OF = { "#/toys": "#/toy", "#/chats": "#/chat", "#/songs": "#/songs" };
 
-function render() {
+/** Show the view of the current route; `focus`: the person navigated, so focus goes to the new
+ *  view's heading (a live update re-rendering the view leaves the focus alone). */
+function render(focus = false) {
   if (ctx.view && ctx.view.dispose) ctx.view.dispose();
   ctx.view = null;
   const loggedIn = Boolean(state.user);
@@ -64,6 +66,7 @@ function render() {
     if (match) {
       ctx.view = view(match[1]) || null;
       if (ctx.view && ctx.view.root) app.append(ctx.view.root);
+      if (focus) focusHeading(app);
       return;
     }
   }
@@ -92,6 +95,8 @@ async function refresh() {
   state.user = user;
   state.unread = Object.fromEntries(Object.entries(chat).filter(([k]) => k !== "count"));
   state.toys = toys;
+  state.online = Object.fromEntries(toys.map((t) => [t._id, Boolean(t.online)]));
+  for (const toy of toys) showOnline(toy._id);
   state.friends = friends;
   state.requests = requests;
   showUnreadTotal();
@@ -102,7 +107,7 @@ async function loggedIn(login) {
   await refresh();
   connect();
   if (!location.hash || location.hash === "#/") location.hash = "#/toys";
-  render();
+  render(true);
 }
 
 function setConnection(text, kind) {
@@ -163,13 +168,19 @@ function onToyStatus(status) {
     return;
   }
   state.online[status.toy_id] = Boolean(status.online);
-  for (const pill of document.querySelectorAll(`[data-online-of="${status.toy_id}"]`)) {
-    pill.textContent = status.online ? "Online" : "Offline";
-    pill.className = `pill ${status.online ? "online" : "offline"}`;
-  }
+  showOnline(status.toy_id);
   const toy = ctx.toy(status.toy_id);
   if (toy) announce(`${toy.toy_name} is ${status.online ? "online" : "offline"}.`);
   notifyView("toy_status", status);
+}
+
+/** Update every Online/Offline pill of the toy already on screen. */
+function showOnline(toyId) {
+  const online = Boolean(state.online[toyId]);
+  for (const pill of document.querySelectorAll(`[data-online-of="${toyId}"]`)) {
+    pill.textContent = online ? "Online" : "Offline";
+    pill.className = `pill ${online ? "online" : "offline"}`;
+  }
 }
 
 async function onFriendRequest(request) {
@@ -223,11 +234,11 @@ async function logout(callServer = true) {
 async function start() {
   document.getElementById("logout").addEventListener("click", () => logout());
   document.getElementById("stop-playing").addEventListener("click", () => ctx.player.stop());
-  document.getElementById("dismiss-alert").addEventListener("click", () => clearError());
+  document.getElementById("dismiss-alert").addEventListener("click", () => dismissError());
   for (const button of document.querySelectorAll("#tabs button")) {
     button.addEventListener("click", () => ctx.go(button.dataset.route));
   }
-  window.addEventListener("hashchange", () => { clearError(); render(); });
+  window.addEventListener("hashchange", () => { clearError(); render(true); });
   if (ctx.api.token) {
     try {
       await refresh();

@@ -74,8 +74,14 @@ export function renderAuth(ctx, root) {
         announce(`Welcome, ${login.nickname}! Bind your first toy.`, "ok");
         ctx.go("#/bind");
       } catch (err) {
-        announce(err.message, "error");
         setBusy(button, false);
+        if (err.status === 409) {
+          announce(`The username "${fields.username}" is taken. Choose another one, or log in if it is yours.`, "error");
+          form.username.focus();
+          form.username.select();
+        } else {
+          announce(err.message, "error");
+        }
       }
     });
     return form;

@@ -4,7 +4,7 @@
 import { Api, files } from "/web/common/api.js";
 import { AudioQueue } from "/web/common/player.js";
 import { connectLive } from "/web/common/socket.js";
-import { announce, clearError, h } from "/web/common/ui.js";
+import { announce, clearError, dismissError, h } from "/web/common/ui.js";
 import { forgetKey, initialKey, openToy } from "/web/toy/boot.js";
 import { Inbox } from "/web/toy/inbox.js";
 import { Talk, friendName } from "/web/toy/talk.js";
@@ -245,7 +245,7 @@ $("forget-key").addEventListener("click", () => {
 $("stop").addEventListener("click", () => inbox.stopPlayback());
 $("sound-on").addEventListener("click", () => player.resume());
 $("message-cancel").addEventListener("click", () => talk.cancelMessage());
-$("dismiss-alert").addEventListener("click", () => clearError());
+$("dismiss-alert").addEventListener("click", () => dismissError());
 talk.bind();
 
 state.key = initialKey();
