@@ -68,3 +68,24 @@ class ServerProcess:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = requests.post(self.url + path, data=fields, headers=headers, timeout=10)
         return response.status_code, response.json()
+
+
+def two_servers_and_local_services(env, tmp_path, mongo_uri, redis_prefix, redis_client):
+    """Yield ``(server_a, server_b, services)``: two ``python app.py`` processes on ``env`` and an
+    in-test app's services on the same database (to license devices); stops both afterwards."""
+    from app import create_app
+
+    servers = [ServerProcess(env, log_path=tmp_path / f"{name}.log") for name in "ab"]
+    try:
+        for server in servers:
+            server.start(timeout=30)
+        local = create_app({"MONGO_URI": mongo_uri, "MONGO_DB": env["MONGO_DB"],
+                            "REDIS_URL": None, "REDIS_PREFIX": redis_prefix,
+                            "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING",
+                            "MEDIA_DIR": str(tmp_path / "media"), "ASYNC_MODE": "threading"},
+                           redis=redis_client)
+        yield servers[0], servers[1], local.extensions["smarttoy"]
+        local.extensions["smarttoy"].store.mongo_client.close()
+    finally:
+        for server in servers:
+            server.stop()

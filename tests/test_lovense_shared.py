@@ -27,7 +27,7 @@ from tests.fakes.lovense_fixtures import (  # noqa: F401
     socket_server_fixture,
 )
 from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse guard)
-from tests.server_process import ServerProcess
+from tests.server_process import two_servers_and_local_services
 from tests.support import Api
 from tests.test_lovense_http import SECRET
 
@@ -113,8 +113,6 @@ def cluster(real_redis, wire_mongo_uri, tmp_path, redis_prefix, redis_client, au
     """Processes A and B, plus an in-test app on the same database (to license a device)."""
     if real_redis is None:
         pytest.skip("needs the real Redis server")
-    from app import create_app
-
     cloud.socket_io_url = f"{socket_server.url}/?ntoken=nt-1"
     env = {"MONGO_URI": wire_mongo_uri, "MONGO_DB": f"t{uuid.uuid4().hex[:10]}",
            "REDIS_URL": TEST_REDIS_URL, "REDIS_PREFIX": redis_prefix,
@@ -124,20 +122,8 @@ def cluster(real_redis, wire_mongo_uri, tmp_path, redis_prefix, redis_client, au
            "LOVENSE_API_BASE": cloud.base_url, "LOVENSE_CA_BUNDLE": authority.ca_path,
            "LOVENSE_TIMEOUT": 2, "LOVENSE_PLATFORM": "SmartToy", "LOVENSE_MIN_INTERVAL": 0,
            "LOVENSE_SESSION_LEASE": 1.5}
-    servers = [ServerProcess(env, log_path=tmp_path / f"{name}.log") for name in "ab"]
-    try:
-        for server in servers:
-            server.start(timeout=30)
-        local = create_app({"MONGO_URI": wire_mongo_uri, "MONGO_DB": env["MONGO_DB"],
-                            "REDIS_URL": None, "REDIS_PREFIX": redis_prefix,
-                            "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING",
-                            "MEDIA_DIR": str(tmp_path / "media"), "ASYNC_MODE": "threading"},
-                           redis=redis_client)
-        yield servers[0], servers[1], local.extensions["smarttoy"]
-        local.extensions["smarttoy"].store.mongo_client.close()
-    finally:
-        for server in servers:
-            server.stop()
+    yield from two_servers_and_local_services(env, tmp_path, wire_mongo_uri, redis_prefix,
+                                              redis_client)
 
 
 def ok(server, path, token=None, **fields):

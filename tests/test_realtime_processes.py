@@ -12,10 +12,9 @@ import requests
 import socketio
 import websocket
 
-from app import create_app
 from tests.conftest import TEST_REDIS_URL
 from tests.messaging import make_samples
-from tests.server_process import ServerProcess
+from tests.server_process import two_servers_and_local_services
 
 DEADLINE = 10.0
 
@@ -30,20 +29,8 @@ def cluster(real_redis, wire_mongo_uri, tmp_path, redis_prefix, redis_client):
            "DATA_DIR": tmp_path / "data", "MEDIA_DIR": tmp_path / "media",
            "SPEECH_TTS": "fake", "RATE_LIMIT": "0", "SECRET_KEY": "two-process-test-secret",
            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
-    servers = [ServerProcess(env, log_path=tmp_path / f"{name}.log") for name in "ab"]
-    try:
-        for server in servers:
-            server.start(timeout=30)
-        local = create_app({"MONGO_URI": wire_mongo_uri, "MONGO_DB": env["MONGO_DB"],
-                            "REDIS_URL": None, "REDIS_PREFIX": redis_prefix,
-                            "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING",
-                            "MEDIA_DIR": str(tmp_path / "media"), "ASYNC_MODE": "threading"},
-                           redis=redis_client)
-        yield servers[0], servers[1], local.extensions["smarttoy"]
-        local.extensions["smarttoy"].store.mongo_client.close()
-    finally:
-        for server in servers:
-            server.stop()
+    yield from two_servers_and_local_services(env, tmp_path, wire_mongo_uri, redis_prefix,
+                                              redis_client)
 
 
 def ok(server, path, token=None, **fields):
