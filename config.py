@@ -85,6 +85,7 @@ class Config:
             "FFMPEG_BINARY": _env("FFMPEG_BINARY"),
             "MAX_CONVERSIONS": _int("MAX_CONVERSIONS", 0),
             "CONVERSION_WAIT": _float("CONVERSION_WAIT", 20),
+            "UPLOAD_CONCURRENCY": _int("UPLOAD_CONCURRENCY", 0),
             "CONVERSION_TIMEOUT": _float("CONVERSION_TIMEOUT", 30),
             "TOKEN_TTL_DAYS": _float("TOKEN_TTL_DAYS", 30),
             "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),

@@ -19,8 +19,9 @@ def _upload(field):
 @authenticated
 def app_uploader():
     require_kind(g.caller, APP)
-    data = services().messages.send_voice_message(g.caller, body(), _upload("reco_file"),
-                                                   "reco_file")
+    with services().upload_turns.turn():
+        data = services().messages.send_voice_message(g.caller, body(), _upload("reco_file"),
+                                                       "reco_file")
     return ok(data, "Upload Success")
 
 
@@ -28,7 +29,8 @@ def app_uploader():
 @authenticated
 def toy_uploader():
     require_kind(g.caller, TOY)
-    data = services().messages.send_voice_message(g.caller, body(), _upload("reco"), "reco")
+    with services().upload_turns.turn():
+        data = services().messages.send_voice_message(g.caller, body(), _upload("reco"), "reco")
     return ok(data, "Upload Success")
 
 

@@ -6,6 +6,7 @@ Overrides (``create_app(**overrides)``): ``mongo_db`` (a pymongo-compatible data
 """
 
 import logging
+import os
 from types import SimpleNamespace
 
 from services.accounts import AccountService
@@ -28,6 +29,7 @@ from services.speech.wiring import add_speech_assistant
 from services.store import Store
 from services.store.connection import SerializedDatabase, open_mongo, open_redis
 from services.toys import ToyService
+from services.turns import Turns
 from services.unread import UnreadCounters
 from services.wshub import RedisRelay, WebSocketHub
 
@@ -112,5 +114,9 @@ def add_messaging(services, settings, overrides):
     services.prompts = prompts
     services.wshub = wshub
     services.messages = MessageService(store, media, audio, services.unread, services.notifier)
+    services.upload_turns = Turns(
+        settings.get("UPLOAD_CONCURRENCY") or os.cpu_count() or 1,
+        settings.get("CONVERSION_WAIT", 20), "upload turns",
+        "the server is busy with other uploads, retry in a few seconds")
     services.inbox = Inbox(store, services.unread, prompts)
     services.playback = MusicPush(store, services.toys, services.notifier)

@@ -257,12 +257,44 @@ def test_hanging_ffmpeg_is_bounded_and_saturation_is_503(server_env, tmp_path, s
         server.stop()
 
 
+def test_uploads_wait_for_an_upload_turn_before_anything_is_read(server_env, tmp_path, samples):
+    """UPLOAD_CONCURRENCY=1: while one upload is converting, a second one waits without being
+    parsed or spooled (no ffmpeg started, no work file) and gets 503 after CONVERSION_WAIT."""
+    pids = tmp_path / "ffmpeg.pids"
+    hanging = fake_ffmpeg(tmp_path, run=hanging_run(pids))
+    key = cli(server_env, "devices", "create").split()[0]
+    env = dict(server_env, FFMPEG_BINARY=hanging, CONVERSION_TIMEOUT=8, MAX_CONVERSIONS=4,
+               UPLOAD_CONCURRENCY=1, CONVERSION_WAIT=1)
+    server = ServerProcess(env, log_path=tmp_path / "server.log").start()
+    try:
+        family = RemoteFamily(server, key)
+        first, result = in_thread(lambda: family.upload(samples["amr-nb.amr"]))
+        [pid] = wait_for_lines(pids, 1)
+        spooled = [p for p in leftovers(tmp_path / "media") if "audio-in-" in p]
+        waiting = family.upload(samples["amr-nb.amr"])
+        assert waiting.status_code == 503, waiting.text
+        assert "busy with other uploads" in waiting.json()["msg"]
+        assert int(waiting.headers["Retry-After"]) >= 1
+        assert len(pids.read_text().split()) == 1, "the waiting upload was converted"
+        assert [p for p in leftovers(tmp_path / "media") if "audio-in-" in p] == spooled
+        assert requests.get(f"{server.url}/healthz", timeout=DEADLINE).status_code == 200
+        assert first.is_alive()
+        first.join(DEADLINE)
+        assert result["value"].status_code == 504
+        assert wait_dead([pid]) == []
+        assert family.unread_on_toy() == []
+        assert leftovers(tmp_path / "media") == []
+    finally:
+        server.stop()
+
+
 def test_kill_9_mid_upload_then_restart_leaves_nothing(server_env, tmp_path, samples):
     uploads = 4
     pids = tmp_path / "ffmpeg.pids"
     hanging = fake_ffmpeg(tmp_path, run=hanging_run(pids))
     key = cli(server_env, "devices", "create").split()[0]
-    env = dict(server_env, FFMPEG_BINARY=hanging, MAX_CONVERSIONS=uploads)
+    env = dict(server_env, FFMPEG_BINARY=hanging, MAX_CONVERSIONS=uploads,
+               UPLOAD_CONCURRENCY=uploads)
     server = ServerProcess(env, log_path=tmp_path / "server.log").start()
     family = RemoteFamily(server, key)
     threads = [in_thread(lambda: _swallow(lambda: family.upload(samples["amr-nb.amr"])))

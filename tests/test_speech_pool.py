@@ -35,6 +35,8 @@ def test_decoding_runs_in_another_process_with_the_vocabulary(pool):
     assert heard.heard and heard.text.endswith("bytes 640 titles baby shark")
     pid = int(heard.text.split()[1])
     assert pid != os.getpid() and pid in pool.pids()
+    # Workers yield the CPU to the server's event loop (and go before ffmpeg's nice 10).
+    assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 5
 
 
 def test_workers_run_in_parallel_up_to_the_pool_size(pool):

@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import tempfile
-import threading
 import wave
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from services.errors import (
     UnsupportedMedia,
     UpstreamTimeout,
 )
+from services.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,8 @@ class AudioConverter:
         self.temp_dir = temp_dir
         self.max_conversions = int(max_conversions or 2 * (os.cpu_count() or 1))
         self.queue_wait = float(queue_wait)
-        self._turns = threading.BoundedSemaphore(self.max_conversions)
+        self._turns = Turns(self.max_conversions, self.queue_wait, "audio conversions",
+                            "the server is busy converting audio, retry in a few seconds")
 
     @classmethod
     def from_config(cls, config, ffmpeg=None):
@@ -213,11 +214,10 @@ class AudioConverter:
             log.error("%s", exc)
             raise ServiceUnavailable("audio conversion is unavailable on the server",
                                      retry_after=RETRY_AFTER) from exc
-        if not self._turns.acquire(timeout=self.queue_wait):
-            log.warning("all %d audio conversions busy for %s s", self.max_conversions,
-                        self.queue_wait)
-            raise ServiceUnavailable("the server is busy converting audio, retry in a few "
-                                     "seconds", retry_after=RETRY_AFTER)
+        with self._turns.turn():
+            return self._run_now(ffmpeg, args, output_dir)
+
+    def _run_now(self, ffmpeg, args, output_dir):
         try:
             return run_ffmpeg(ffmpeg, args, self.timeout)
         except FfmpegFailed as exc:
@@ -233,8 +233,6 @@ class AudioConverter:
                 raise disk_full() from exc
             log.info("audio rejected: %s", exc.detail[-300:].strip())
             raise UnsupportedMedia("file is not audio, or is damaged or truncated") from exc
-        finally:
-            self._turns.release()
 
     def _too_long(self, src, limit):
         """The ``InvalidInput`` for audio over ``limit`` seconds, naming its duration if known."""

@@ -9,8 +9,8 @@ why.
 
 Every run is bounded: an argument list (never a shell), a timeout after which the whole process
 group is killed, and ``PR_SET_PDEATHSIG`` so ffmpeg dies with the server even on ``kill -9``.
-Under gevent (``python app.py``, gunicorn -k gevent) ``subprocess`` is gevent's cooperative one,
-so waiting for ffmpeg never blocks the event loop.
+Under gevent (``python app.py``, gunicorn -k gevent) ffmpeg is started without forking the
+server and waited for cooperatively (``services.audio.spawn``), so neither blocks the event loop.
 """
 
 import ctypes
@@ -24,6 +24,8 @@ import signal
 import subprocess
 import threading
 import warnings
+
+from services.audio import spawn
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +174,20 @@ def header_duration(ffmpeg, path, timeout=10):
 def _spawn(cmd, timeout):
     """Run ``cmd`` in its own process group; return ``(stdout, stderr, returncode)``.
 
+    Under gevent it is started with ``posix_spawn`` (``services.audio.spawn``: no fork of the
+    server); elsewhere with ``subprocess`` (a fork that sets the parent-death signal and the
+    priority in the child).
+
     Raises ``FfmpegFailed`` (``unavailable``) when it cannot start, or (``timed_out``) after
     ``timeout`` seconds, once the whole group is killed and reaped.
     """
+    if spawn.available():
+        try:
+            return spawn.run(cmd, timeout, NICENESS)
+        except spawn.SpawnFailed as exc:
+            raise FfmpegFailed(str(exc), unavailable=True) from exc
+        except spawn.SpawnTimeout as exc:
+            raise FfmpegFailed(f"ffmpeg timed out after {timeout} s", timed_out=True) from exc
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True,

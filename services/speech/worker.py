@@ -13,6 +13,9 @@ import struct
 import sys
 
 HEADER = struct.Struct(">I")
+# Decoding yields the CPU to the server's event loop (niceness 0), but goes before audio
+# conversions (niceness 10, services.audio.ffmpeg): a child waits for its answer.
+NICENESS = 5
 
 
 def _read_exactly(stream, size):
@@ -58,6 +61,7 @@ def main():
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # stray prints from native code go to stderr
     sys.stdout = sys.stderr
+    os.nice(NICENESS)  # before the recogniser starts its threads: they inherit it
     serve(sys.argv[1], sys.stdin.buffer, answers)
 
 
