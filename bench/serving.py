@@ -59,8 +59,8 @@ def prepare(folder, songs):
     headers = {"Authorization": f"Bearer {token}"}
     client.post("/bind_toy", headers=headers, json={"toy_name": "T", "baby_name": "B",
                                                      "device_key": key})
-    music = services.media.folder("music")
-    (music / "one-mb.mp3").write_bytes(os.urandom(MB))
+    services.media.put("music", "one-mb.mp3", os.urandom(MB))
+    music = services.media.open("music", "one-mb.mp3").path.parent
     for i in range(songs):
         services.store.content.insert({"title": f"Song {i}", "music": "one-mb.mp3",
                                        "cover": "star.jpg", "create_time": time.time() + i,

@@ -1,0 +1,65 @@
+"""``MEDIA_BACKEND=local``: media files in folders under ``MEDIA_DIR`` on this host's disk.
+
+Files are served with sendfile, or by nginx when ``MEDIA_ACCEL_PREFIX`` is set (the app
+answers with ``X-Accel-Redirect: <prefix>/<kind>/<name>``; nginx maps the prefix to
+``MEDIA_DIR``, see ``deploy/nginx/smarttoy-media.conf``). Several hosts need one shared disk;
+otherwise use GridFS.
+"""
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from services.media.base import MediaFile, MediaStore, readable
+from services.media.names import KINDS, check_writable, is_safe
+
+
+class LocalMedia(MediaStore):
+    """``media_dir``: the folders of each kind and the work folder ``.spool``; ``static_dir``:
+    shipped files; ``accel_prefix``: the nginx internal location for ``MEDIA_DIR`` (or empty)."""
+
+    def __init__(self, media_dir, static_dir, accel_prefix=""):
+        self._media = Path(media_dir)
+        super().__init__(static_dir, self._media / ".spool")
+        self._accel = (accel_prefix or "").rstrip("/")
+
+    def _folder(self, kind):
+        path = self._media / kind
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def scratch_folders(self):
+        # Before the store existed, the converter's partial files sat beside the final ones.
+        return [*super().scratch_folders(), *(self._media / kind for kind in KINDS)]
+
+    def _open_stored(self, kind, name):
+        root = self._media / kind
+        path = root / name
+        if not path.is_file() or path.resolve().parent != root.resolve():
+            return None
+        accel = f"{self._accel}/{kind}/{name}" if self._accel else None
+        return MediaFile(name, path=path, accel=accel)
+
+    def put(self, kind, name, source, *, move=False):
+        check_writable(kind, name)
+        final = self._folder(kind) / name
+        if move:  # the work folder is on the same disk: one atomic rename
+            try:
+                os.replace(source, final)
+            finally:
+                Path(source).unlink(missing_ok=True)
+            return
+        partial = final.with_name(f".part-{os.getpid()}-{secrets.token_hex(8)}{final.suffix}")
+        try:
+            with open(partial, "wb") as out, readable(source) as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+            os.replace(partial, final)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def remove(self, kind, name):
+        if is_safe(kind, name):
+            (self._media / kind / name).unlink(missing_ok=True)
+
+
