@@ -9,7 +9,7 @@ from pathlib import Path
 
 from services.audio.converter import ConvertedAudio
 from services.errors import NotFound
-from services.media.names import check_readable, new_name, search_kinds
+from services.media.names import check_readable, check_writable, new_name, search_kinds
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,14 @@ class MediaStore:
         """Store ``source`` (a path, bytes or a binary stream) as ``name`` of ``kind``, replacing
         a file of that name. ``move``: ``source`` is a work file, taken (or deleted) whatever
         happens. Readers see the whole file or none. Raises ValueError for an unsafe name."""
+        try:
+            check_writable(kind, name)
+            self._put(kind, name, source, move)
+        finally:
+            if move:
+                Path(source).unlink(missing_ok=True)
+
+    def _put(self, kind, name, source, move):
         raise NotImplementedError
 
     def remove(self, kind, name):

@@ -4,19 +4,19 @@ without a shared disk.
 One bucket (``media.files`` / ``media.chunks``) through pymongo's ``gridfs`` module; a file is
 named ``<kind>/<name>``. pymongo writes the chunks first and the ``files`` document last, so a
 reader finds a file only once complete; an upload that fails is aborted (its chunks deleted:
-``upload_from_stream`` alone would leave them). Storing a name again keeps the newest revision
+``upload_from_stream`` alone would leave them, and ``GridIn.write(stream)`` would end the file at
+the first short read). Storing a name again keeps the newest revision
 only. Serving reads the requested byte range chunk by chunk (``GridOut.seek``/``read``).
 """
 
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import gridfs
 from bson import ObjectId
 
 from services.media.base import MediaFile, MediaStore, readable
-from services.media.names import check_writable, is_safe
+from services.media.names import is_safe
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +43,18 @@ class GridFSMedia(MediaStore):
         return MediaFile(name, stream=grid_out, size=grid_out.length,
                          mtime=uploaded.timestamp(), etag=str(grid_out._id))
 
-    def put(self, kind, name, source, *, move=False):
-        check_writable(kind, name)
+    def _put(self, kind, name, source, move):
         filename = f"{kind}/{name}"
+        grid_in = self._bucket.open_upload_stream(filename, metadata={"kind": kind})
         try:
-            grid_in = self._bucket.open_upload_stream(filename, metadata={"kind": kind})
-            try:
-                with readable(source) as stream:
-                    grid_in.write(stream)
-                grid_in.close()
-            except BaseException:
-                grid_in.abort()  # deletes the chunks written so far
-                raise
-        finally:
-            if move:
-                Path(source).unlink(missing_ok=True)
+            with readable(source) as stream:
+                # Our own loop: GridIn.write(stream) takes a short read for the end.
+                while block := stream.read(CHUNK_BYTES):
+                    grid_in.write(block)
+            grid_in.close()
+        except BaseException:
+            grid_in.abort()  # deletes the chunks written so far
+            raise
         self._keep_newest(filename)
 
     def _keep_newest(self, filename):

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from services.media.base import MediaFile, MediaStore, readable
-from services.media.names import KINDS, check_writable, is_safe
+from services.media.names import KINDS, is_safe
 
 
 class LocalMedia(MediaStore):
@@ -41,14 +41,10 @@ class LocalMedia(MediaStore):
         accel = f"{self._accel}/{kind}/{name}" if self._accel else None
         return MediaFile(name, path=path, accel=accel)
 
-    def put(self, kind, name, source, *, move=False):
-        check_writable(kind, name)
+    def _put(self, kind, name, source, move):
         final = self._folder(kind) / name
         if move:  # the work folder is on the same disk: one atomic rename
-            try:
-                os.replace(source, final)
-            finally:
-                Path(source).unlink(missing_ok=True)
+            os.replace(source, final)
             return
         partial = final.with_name(f".part-{os.getpid()}-{secrets.token_hex(8)}{final.suffix}")
         try:
