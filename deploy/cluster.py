@@ -54,7 +54,7 @@ http {{
     map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
     upstream smarttoy {{
 {servers}
-        keepalive 16;
+        keepalive 32;
     }}
     upstream smarttoy_sticky {{
         ip_hash;

@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import gridfs
 import pymongo
 import pytest
 import requests
@@ -126,14 +127,17 @@ def test_shipped_files_are_found_after_stored_ones(media):
 
 
 def test_chunks_of_a_killed_upload_are_removed(media, mongo_db):
-    media.put("chat", "whole.mp3", os.urandom(CHUNK_BYTES + 1))
-    old = ObjectId.from_datetime(datetime.now(UTC) - timedelta(hours=2))
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    whole = ObjectId.from_datetime(two_hours_ago)  # a finished upload of that time
+    gridfs.GridFSBucket(mongo_db, "media").upload_from_stream_with_id(
+        whole, "chat/whole.mp3", io.BytesIO(os.urandom(CHUNK_BYTES + 1)))
+    killed = ObjectId.from_datetime(two_hours_ago + timedelta(seconds=1))
     fresh = ObjectId()  # an upload in progress on another process
-    for file_id in (old, fresh):
-        mongo_db["media.chunks"].insert_one({"files_id": file_id, "n": 0, "data": b"partial"})
+    for n, file_id in enumerate((killed, killed, fresh)):
+        mongo_db["media.chunks"].insert_one({"files_id": file_id, "n": n, "data": b"partial"})
     assert media.remove_unfinished() == 1
-    assert sorted(mongo_db["media.chunks"].distinct("files_id")) == sorted(
-        [media.open("chat", "whole.mp3").stream._id, fresh])
+    assert sorted(mongo_db["media.chunks"].distinct("files_id")) == sorted([whole, fresh])
+    assert len(media.open("chat", "whole.mp3").stream.read()) == CHUNK_BYTES + 1
 
 
 @pytest.fixture

@@ -34,9 +34,8 @@ class LocalMedia(MediaStore):
         return [*super().scratch_folders(), *(self._media / kind for kind in KINDS)]
 
     def _open_stored(self, kind, name):
-        root = self._media / kind
-        path = root / name
-        if not path.is_file() or path.resolve().parent != root.resolve():
+        path = self._media / kind / name  # a safe name has no "/" nor "..": it stays in there
+        if not path.is_file():
             return None
         accel = f"{self._accel}/{kind}/{name}" if self._accel else None
         return MediaFile(name, path=path, accel=accel)

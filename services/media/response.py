@@ -11,6 +11,7 @@ Nothing here imports Flask (werkzeug's Response is a valid Flask view return val
 import mimetypes
 import time
 
+from werkzeug.http import http_date
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import FileWrapper
@@ -34,9 +35,9 @@ def _content_type(name):
 
 
 def _cache(response, max_age):
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    response.expires = int(time.time() + max_age)
+    """As ``send_file`` sets them, written directly (the parsed-header API costs ~0.3 ms)."""
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Expires"] = http_date(time.time() + max_age)
 
 
 def _accel_redirect(media_file, max_age):
