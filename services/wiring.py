@@ -97,7 +97,7 @@ def add_messaging(services, settings, overrides):
     audio = overrides.get("converter") or AudioConverter.from_config(settings)
     if isinstance(audio, AudioConverter):  # work files of a killed server (kill -9)
         audio.remove_leftovers(media.scratch_folders())
-        media.remove_unfinished()
+    media.remove_unfinished()  # GridFS chunks of uploads a killed process left
     prompts = overrides.get("prompts") or SpokenPrompts(
         overrides.get("tts") or make_tts(settings), audio, media, secret=settings["SECRET_KEY"])
     relay = revocations = None

@@ -10,8 +10,11 @@ a toy's socket session killed → its lease expires and the next command goes th
 
 A toy connected through nginx (Socket.IO, long-polling then upgrade, and /ws; both sticky by
 client address) lands on one process; messages uploaded directly to each of the three processes
-are pushed to it, fetched with Range through nginx and through every process, and read once with
-``/recv_msg``; tokens work on every process.
+are pushed to it, fetched with Range through nginx (every process answers with X-Accel-Redirect),
+and read once with ``/recv_msg``; tokens work on every process.
+
+Media: nginx sends stored files itself (``deploy/nginx/smarttoy-media.conf``): whole, by range,
+with ETag/304, the app's Content-Type and Cache-Control; ``/_media/`` is internal.
 """
 
 import json

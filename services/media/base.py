@@ -74,11 +74,8 @@ class MediaStore:
         return True
 
     def _shipped(self, kind, name):
-        root = self._static / kind
-        path = root / name
-        if path.is_file() and path.resolve().parent == root.resolve():
-            return MediaFile(name, path=path)
-        return None
+        path = self._static / kind / name  # a safe name has no "/" nor "..": it stays in there
+        return MediaFile(name, path=path) if path.is_file() else None
 
     def _open_stored(self, kind, name):
         raise NotImplementedError
@@ -112,10 +109,7 @@ class MediaStore:
         work = f"work-{os.getpid()}-{secrets.token_hex(8)}.mp3"  # see audio.leftovers
         audio = converter.convert_to_mp3(source, self.work_folder(), name=work,
                                          max_seconds=max_seconds)
-        try:
-            self.put(kind, name, audio.path, move=True)
-        finally:
-            Path(audio.path).unlink(missing_ok=True)
+        self.put(kind, name, audio.path, move=True)  # takes or deletes the work file
         return ConvertedAudio(name, None, audio.duration, audio.size)
 
 

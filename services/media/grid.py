@@ -5,8 +5,8 @@ One bucket (``media.files`` / ``media.chunks``) through pymongo's ``gridfs`` mod
 named ``<kind>/<name>``. pymongo writes the chunks first and the ``files`` document last, so a
 reader finds a file only once complete; an upload that fails is aborted (its chunks deleted:
 ``upload_from_stream`` alone would leave them, and ``GridIn.write(stream)`` would end the file at
-the first short read). Storing a name again keeps the newest revision
-only. Serving reads the requested byte range chunk by chunk (``GridOut.seek``/``read``).
+the first short read). Storing a name again keeps the newest revision only. Serving reads the
+requested byte range chunk by chunk (``GridOut.seek``/``read``).
 """
 
 import logging
