@@ -31,7 +31,7 @@ from blueprints import (
 from blueprints.access_log import register_access_log
 from blueprints.errors import NoSniff, register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
-from config import Config, ConfigError, check_production
+from config import Config, ConfigError, check_media, check_production
 from services.notify import socketio_options
 from services.sendfile import enable_kernel_sendfile
 from services.wiring import build_services
@@ -46,6 +46,7 @@ def create_app(config=None, **overrides):
     settings = Config.from_env()
     settings.update(config or {})
     check_production(settings)
+    check_media(settings)
     logging.basicConfig(level=settings["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     hold_for_flask_run(settings)

@@ -80,6 +80,8 @@ class Config:
             "DATA_DIR": str(data_dir),
             "MEDIA_DIR": str(_path("MEDIA_DIR", "uploads")),
             "STATIC_MEDIA_DIR": str(ROOT / "static"),
+            "MEDIA_BACKEND": _env("MEDIA_BACKEND", "local"),
+            "MEDIA_ACCEL_PREFIX": _env("MEDIA_ACCEL_PREFIX", ""),
             "MAX_UPLOAD_MB": _float("MAX_UPLOAD_MB", 10),
             "MAX_AUDIO_SECONDS": _float("MAX_AUDIO_SECONDS", 120),
             "FFMPEG_BINARY": _env("FFMPEG_BINARY"),
@@ -156,6 +158,19 @@ def secret_problem(secret):
 
 class ConfigError(RuntimeError):
     """A setting that must not be used; the message says what to do."""
+
+
+def check_media(settings):
+    """Raise ``ConfigError`` when the media settings cannot work together."""
+    backend = settings.get("MEDIA_BACKEND") or "local"
+    if backend not in ("local", "gridfs"):
+        raise ConfigError(f"MEDIA_BACKEND must be local or gridfs, not {backend!r}")
+    if backend == "gridfs" and not settings.get("MONGO_URI"):
+        raise ConfigError("MEDIA_BACKEND=gridfs needs MongoDB: set MONGO_URI")
+    prefix = settings.get("MEDIA_ACCEL_PREFIX") or ""
+    if prefix and (backend != "local" or not prefix.startswith("/")):
+        raise ConfigError("MEDIA_ACCEL_PREFIX (an nginx internal location such as /_media) "
+                          "must start with / and needs MEDIA_BACKEND=local")
 
 
 def check_production(settings):

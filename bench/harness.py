@@ -157,3 +157,49 @@ def machine():
             break
     return (f"{os.cpu_count()} cores ({model}), load average {load[0]:.1f} / {load[1]:.1f} / "
             f"{load[2]:.1f}")
+
+
+class Nginx:
+    """nginx serving one folder on a free port: one worker, sendfile, keep-alive.
+
+    ``/get_music/<name>``: the file, sent by nginx. ``/accel/<name>``: the same through a
+    proxied upstream that is nginx itself answering ``X-Accel-Redirect`` (nginx's own cost of
+    the X-Accel-Redirect path, without the app's)."""
+
+    def __init__(self, folder, root):
+        self.prefix, self.port = folder, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        upstream = free_port()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "nginx.conf").write_text(
+            "worker_processes 1; user root; pid nginx.pid; error_log error.log;\n"
+            "events { worker_connections 1024; }\n"
+            "http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;\n"
+            f"  upstream accel {{ server 127.0.0.1:{upstream}; keepalive 32; }}\n"
+            f"  server {{ listen 127.0.0.1:{self.port};\n"
+            f"    location /get_music/ {{ alias {root}/; }}\n"
+            f"    location /_media/ {{ internal; alias {root}/; }}\n"
+            "    location /accel/ { proxy_pass http://accel; proxy_http_version 1.1;\n"
+            '      proxy_set_header Connection ""; } }\n'
+            f"  server {{ listen 127.0.0.1:{upstream};\n"
+            "    location ~ ^/accel/(.+)$ { add_header X-Accel-Redirect /_media/$1;\n"
+            '      return 200 ""; } }\n}\n')
+        self.proc = None
+
+    def __enter__(self):
+        if shutil.which("nginx") is None:
+            raise SystemExit("nginx is needed: apt-get install nginx-light")
+        self.proc = subprocess.Popen(["nginx", "-p", str(self.prefix), "-c", "nginx.conf",
+                                      "-g", "daemon off;"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url, timeout=1)
+                return self
+            except requests.RequestException:  # not listening yet
+                time.sleep(0.1)
+        raise RuntimeError("nginx did not start")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)

@@ -18,8 +18,6 @@ Needs ``wrk`` and ``nginx`` (``apt-get install wrk nginx-light``). Every load ru
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402
     KINDS,
+    Nginx,
     Server,
     bench_env,
-    free_port,
     keepalive_ms,
     machine,
     spread,
@@ -59,50 +57,14 @@ def prepare(folder, songs):
     headers = {"Authorization": f"Bearer {token}"}
     client.post("/bind_toy", headers=headers, json={"toy_name": "T", "baby_name": "B",
                                                      "device_key": key})
-    music = services.media.folder("music")
-    (music / "one-mb.mp3").write_bytes(os.urandom(MB))
+    services.media.put("music", "one-mb.mp3", os.urandom(MB))
+    music = services.media.open("music", "one-mb.mp3").path.parent
     for i in range(songs):
         services.store.content.insert({"title": f"Song {i}", "music": "one-mb.mp3",
                                        "cover": "star.jpg", "create_time": time.time() + i,
                                        "duration": 60})
     services.store.mongo_client.close()
     return {"token": token, "music": music}
-
-
-class Nginx:
-    """nginx serving one folder on a free port: one worker, sendfile, keep-alive."""
-
-    def __init__(self, folder, root):
-        self.prefix, self.port = folder, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "nginx.conf").write_text(
-            "worker_processes 1; user root; pid nginx.pid; error_log error.log;\n"
-            "events { worker_connections 1024; }\n"
-            "http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;\n"
-            f"  server {{ listen 127.0.0.1:{self.port};\n"
-            f"    location /get_music/ {{ alias {root}/; }} }}\n}}\n")
-        self.proc = None
-
-    def __enter__(self):
-        if shutil.which("nginx") is None:
-            raise SystemExit("nginx is needed: apt-get install nginx-light")
-        self.proc = subprocess.Popen(["nginx", "-p", str(self.prefix), "-c", "nginx.conf",
-                                      "-g", "daemon off;"])
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                import requests
-
-                requests.get(self.url, timeout=1)
-                return self
-            except Exception:  # not listening yet
-                time.sleep(0.1)
-        raise RuntimeError("nginx did not start")
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 def measure_kind(kind, folders, seconds):

@@ -1,9 +1,10 @@
 """SPEC §3: the content list and file downloads (Range, ETag, Last-Modified)."""
 
-from flask import Blueprint, send_file
+from flask import Blueprint, request
 
 from blueprints.common import body, ok, services
 from services.errors import NotFound
+from services.media.response import media_response
 
 bp = Blueprint("content", __name__)
 
@@ -14,8 +15,7 @@ def content_list():
 
 
 def _send(kind, name):
-    path = services().media.find(kind, name)
-    return send_file(path, conditional=True, etag=True, max_age=3600)
+    return media_response(services().media.open(kind, name), request.environ)
 
 
 @bp.get("/get_music/<path:name>")

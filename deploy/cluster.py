@@ -10,11 +10,15 @@
 - N processes: ``gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'`` when that file exists,
   else ``gunicorn -k gevent -w 1``, with ``TRUST_PROXY=1``, one shared ``MEDIA_DIR``;
 - nginx in the foreground (``daemon off``) with a config in the run folder that includes
-  ``deploy/nginx/smarttoy-locations.conf``, the same locations as the production site.
+  ``deploy/nginx/smarttoy-locations.conf``, the same locations as the production site, and
+  ``deploy/nginx/smarttoy-media.conf`` with the cluster's ``MEDIA_DIR``: the processes run with
+  ``MEDIA_ACCEL_PREFIX=/_media``, so nginx sends media files (X-Accel-Redirect), unless
+  ``MEDIA_BACKEND=gridfs`` is passed in ``env``.
 """
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -29,6 +33,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCATIONS = ROOT / "deploy" / "nginx" / "smarttoy-locations.conf"
+MEDIA_LOCATION = ROOT / "deploy" / "nginx" / "smarttoy-media.conf"
+ACCEL_PREFIX = "/_media"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 NGINX_CONF = """\
@@ -48,7 +54,7 @@ http {{
     map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
     upstream smarttoy {{
 {servers}
-        keepalive 16;
+        keepalive 32;
     }}
     upstream smarttoy_sticky {{
         ip_hash;
@@ -57,6 +63,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         include {locations};
+        include {media};
     }}
 }}
 """
@@ -123,7 +130,10 @@ class Cluster:
             REDIS_URL=self.redis_url, REDIS_PREFIX=self.redis_prefix, TRUST_PROXY="1",
             DATA_DIR=str(self.run_dir / "data"), MEDIA_DIR=str(self.run_dir / "media"),
             SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
-            HOST="127.0.0.1", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+            HOST="127.0.0.1", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+            MEDIA_BACKEND="local", MEDIA_ACCEL_PREFIX=ACCEL_PREFIX)
+        if self.extra_env.get("MEDIA_BACKEND") == "gridfs":
+            self.env["MEDIA_ACCEL_PREFIX"] = ""
         self.env.update(self.extra_env)
         for index in range(self.count):
             self._start_process(index)
@@ -171,9 +181,12 @@ class Cluster:
         servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;"
                             for p in self.ports)
         user = "user root;" if os.geteuid() == 0 else ""
+        media = self.run_dir / "smarttoy-media.conf"
+        media.write_text(re.sub(r"alias\s+[^;]+;", f"alias {self.env['MEDIA_DIR']}/;",
+                                MEDIA_LOCATION.read_text()))
         conf = self.run_dir / "nginx.conf"
         conf.write_text(NGINX_CONF.format(run=self.run_dir, user=user, servers=servers,
-                                          port=port, locations=LOCATIONS))
+                                          port=port, locations=LOCATIONS, media=media))
         self._spawn([nginx, "-p", str(self.run_dir), "-c", str(conf), "-g", "daemon off;"],
                     "nginx")
 

@@ -1,6 +1,6 @@
 """The catalogue of songs and stories the app browses and the toy plays."""
 
-import shutil
+import io
 import time
 from pathlib import Path
 
@@ -27,15 +27,23 @@ class ContentService:
         return [content_public(c) for c in self._content.page(skip, limit)]
 
     def add(self, title, music_path, cover_path=None):
-        """Copy a song (and optional cover) into the media folders and list it; returns the doc.
+        """Copy a song (and optional cover) into the media store and list it; returns the doc.
 
-        Raises InvalidInput for a missing file, an unknown extension or an empty title.
+        Raises InvalidInput for a missing file, an unknown extension or an empty title; a
+        failure leaves no stored file.
         """
         title = fields.text({"title": title}, "title", max_len=200)
         music = self._import_file(music_path, "music", MUSIC_SUFFIXES)
-        cover = self._import_file(cover_path, "image", COVER_SUFFIXES) if cover_path else ""
-        doc = {"title": title, "music": music, "cover": cover, "create_time": time.time()}
-        doc["_id"] = self._content.insert(doc)
+        cover = ""
+        try:
+            cover = self._import_file(cover_path, "image", COVER_SUFFIXES) if cover_path else ""
+            doc = {"title": title, "music": music, "cover": cover, "create_time": time.time()}
+            doc["_id"] = self._content.insert(doc)
+        except BaseException:
+            self._media.remove("music", music)
+            if cover:
+                self._media.remove("image", cover)
+            raise
         return content_public(doc)
 
     def add_demo(self, converter):
@@ -56,10 +64,12 @@ class ContentService:
 
     def _add_tune(self, tune, converter):
         wav = pcm_to_wav(synth.render(tune.melody, tune.bpm), synth.RATE)
-        audio = converter.convert_to_mp3(wav, self._media.folder("music"))
+        audio = self._media.add_mp3("music", converter, wav)
         cover = self._media.new_name(".png")
         try:
-            draw_cover(tune, self._media.folder("image") / cover)
+            png = io.BytesIO()
+            draw_cover(tune, png)
+            self._media.put("image", cover, png.getvalue())
             doc = {"title": tune.title, "music": audio.name, "cover": cover,
                    "create_time": time.time()}
             doc["_id"] = self._content.insert(doc)
@@ -77,7 +87,7 @@ class ContentService:
         if suffix not in suffixes:
             raise InvalidInput(f"{path.name}: expected one of {', '.join(sorted(suffixes))}")
         name = self._media.new_name(".jpg" if suffix == ".jpeg" else suffix)
-        shutil.copyfile(path, self._media.folder(kind) / name)
+        self._media.put(kind, name, path)
         return name
 
     def scan_folder(self, folder):

@@ -45,8 +45,8 @@ TUNES = (
 
 
 def draw_cover(tune, path):
-    """Write a square PNG cover for ``tune`` to ``path``: a colour field, a star or notes, the
-    title."""
+    """Write a square PNG cover for ``tune`` to ``path`` (or a binary stream): a colour field,
+    a star or notes, the title."""
     size = COVER_SIZE
     image = Image.new("RGB", (size, size), tune.colour)
     draw = ImageDraw.Draw(image)

@@ -1,5 +1,6 @@
 """Licensed devices: keys and their QR codes (operator CLI)."""
 
+import io
 import secrets
 import time
 
@@ -22,8 +23,9 @@ class DeviceService:
         return keys
 
     def _write_qr(self, key):
-        image = qrcode.make(key, box_size=8, border=2)
-        image.save(self._media.folder("qr") / f"{key}.png")
+        png = io.BytesIO()
+        qrcode.make(key, box_size=8, border=2).save(png)
+        self._media.put("qr", f"{key}.png", png.getvalue())
 
     def all(self):
         return self._devices.all()

@@ -1,6 +1,6 @@
 """Voice messages between friends (SPEC §6): sending, chat history, unread delivery to toys.
 
-A message is an mp3 in the ``chat`` media folder plus one document in ``messages``. Sending is
+A message is an mp3 of media kind ``chat`` plus one document in ``messages``. Sending is
 ordered so that any failure leaves nothing behind: convert (the converter removes its own
 partial files), then record the message (the file is removed if that fails), then count it and
 push the ``chat`` event (neither can fail the request: Redis falls back to MongoDB, a push is a
@@ -36,7 +36,7 @@ def friend_entry(party, friend_id):
 
 
 class MessageService:
-    """``store``: the Store; ``media``: MediaLibrary; ``converter``: an AudioConverter
+    """``store``: the Store; ``media``: a MediaStore; ``converter``: an AudioConverter
     (``convert_to_mp3(source, folder)``); ``unread``: UnreadCounters; ``notifier``: Notifier."""
 
     def __init__(self, store, media, converter, unread, notifier):
@@ -78,7 +78,7 @@ class MessageService:
 
     def _record(self, sender, receiver, chat_id, upload, msg_key):
         """Convert, store, count and push one message; return its document."""
-        audio = self._converter.convert_to_mp3(upload, self._media.folder("chat"))
+        audio = self._media.add_mp3("chat", self._converter, upload)
         try:
             generation = self._unread.generation(receiver.id)
             doc, created = self._store.messages.insert({

@@ -1,8 +1,9 @@
 """Build every service once per process from settings, with injected overrides for tests.
 
 Overrides (``create_app(**overrides)``): ``mongo_db`` (a pymongo-compatible database),
-``redis`` (a redis-py-compatible client), ``notifier``, and the external clients of later areas
-(``lovense``, ``asr``, ``tts``, ...), which their own wiring reads from ``overrides``.
+``redis`` (a redis-py-compatible client), ``media`` (a MediaStore), ``notifier``, and the
+external clients of later areas (``lovense``, ``asr``, ``tts``, ...), which their own wiring
+reads from ``overrides``.
 """
 
 import logging
@@ -17,7 +18,7 @@ from services.devices import DeviceService
 from services.friends import FriendService
 from services.inbox import Inbox
 from services.lovense.wiring import add_device_control
-from services.media import MediaLibrary
+from services.media import open_media
 from services.messages import MessageService
 from services.notify import Notifier
 from services.playback import MusicPush
@@ -57,7 +58,7 @@ def build_services(settings, overrides):
     """Return a namespace with one instance of every service."""
     store = open_store(settings, overrides)
     store.ensure_indexes()
-    media = MediaLibrary(settings["MEDIA_DIR"], settings["STATIC_MEDIA_DIR"])
+    media = overrides.get("media") or open_media(settings, store.db)
     notifier = overrides.get("notifier") or Notifier()
     tokens = TokenService(store.tokens, settings["TOKEN_TTL_DAYS"])
     unread = UnreadCounters(store.unread, store.messages)
@@ -97,10 +98,10 @@ def add_messaging(services, settings, overrides):
     store, media = services.store, services.media
     audio = overrides.get("converter") or AudioConverter.from_config(settings)
     if isinstance(audio, AudioConverter):  # work files of a killed server (kill -9)
-        audio.remove_leftovers([media.folder("chat"), media.folder("music")])
+        audio.remove_leftovers(media.scratch_folders())
+    media.remove_unfinished()  # GridFS chunks of uploads a killed process left
     prompts = overrides.get("prompts") or SpokenPrompts(
-        overrides.get("tts") or make_tts(settings), audio, media.folder("chat"),
-        secret=settings["SECRET_KEY"])
+        overrides.get("tts") or make_tts(settings), audio, media, secret=settings["SECRET_KEY"])
     relay = revocations = None
     if settings.get("REDIS_URL"):
         relay = RedisRelay(store.redis, f"{settings['REDIS_PREFIX']}ws", store.redis_breaker)

@@ -84,8 +84,9 @@ def post_file(api, path, token, field, data, filename, **fields):
 
 
 def chat_files(api):
-    """Names of the files in the media ``chat`` folder."""
-    return sorted(p.name for p in api.services.media.folder("chat").iterdir())
+    """Names of the files in the media ``chat`` folder (local backend), work files included."""
+    folder = Path(api.services.settings["MEDIA_DIR"]) / "chat"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
 def unread_in_mongo(api, receiver):

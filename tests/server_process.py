@@ -70,12 +70,16 @@ class ServerProcess:
         return response.status_code, response.json()
 
 
-def two_servers_and_local_services(env, tmp_path, mongo_uri, redis_prefix, redis_client):
-    """Yield ``(server_a, server_b, services)``: two ``python app.py`` processes on ``env`` and an
-    in-test app's services on the same database (to license devices); stops both afterwards."""
+def two_servers_and_local_services(env, tmp_path, mongo_uri, redis_prefix, redis_client,
+                                   each=None):
+    """Yield ``(server_a, server_b, services)``: two ``python app.py`` processes on ``env`` (plus
+    ``each["a"]``/``each["b"]``) and an in-test app's services on the same database (to license
+    devices); stops both afterwards."""
     from app import create_app
 
-    servers = [ServerProcess(env, log_path=tmp_path / f"{name}.log") for name in "ab"]
+    each = each or {}
+    servers = [ServerProcess({**env, **each.get(name, {})}, log_path=tmp_path / f"{name}.log")
+               for name in "ab"]
     try:
         for server in servers:
             server.start(timeout=30)

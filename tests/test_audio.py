@@ -367,6 +367,7 @@ def test_leftovers_of_dead_processes_are_removed_and_a_live_servers_kept(tmp_pat
         chat / f".part-{dead.pid}-ab12.mp3": False, chat / f".part-{os.getpid()}-cd34.mp3": False,
         chat / ".part-0123abcd.mp3": False, chat / f".part-{live}-ef56.mp3": True,
         spool / f"audio-in-{dead.pid}-x1y2": False, spool / f"audio-in-{live}-z3w4": True,
+        spool / f"work-{dead.pid}-0a1b.mp3": False, spool / f"work-{live}-2c3d.mp3": True,
         chat / "0123456789abcdef0123456789abcdef.mp3": True, spool / "notes.txt": True,
     }
     for path in names:
@@ -374,5 +375,5 @@ def test_leftovers_of_dead_processes_are_removed_and_a_live_servers_kept(tmp_pat
     old = spool / f"audio-in-{live}-old1"  # a live pid, but older than max_age: pid reused
     old.write_bytes(b"x")
     os.utime(old, (time.time() - 7200, time.time() - 7200))
-    assert remove_leftovers([chat, spool, tmp_path / "missing"]) == 5
+    assert remove_leftovers([chat, spool, tmp_path / "missing"]) == 6
     assert {path: path.exists() for path in names} == names and not old.exists()

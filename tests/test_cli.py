@@ -72,7 +72,7 @@ def test_content_demo_adds_playable_tunes_with_covers_once(api):
     assert set(items) == {tune.title for tune in TUNES}
     converter = api.services.audio
     for item in items.values():
-        music = api.services.media.find("music", item["music"])
+        music = api.services.media.open("music", item["music"]).path
         assert api.get(f"/get_music/{item['music']}").status_code == 200
         assert 8 < converter.probe_duration(music) < 40
         cover = api.get(f"/get_image/{item['cover']}")
@@ -80,7 +80,8 @@ def test_content_demo_adds_playable_tunes_with_covers_once(api):
         with Image.open(io.BytesIO(cover.data)) as image:
             assert image.format == "PNG" and image.size == (320, 320)
     # the first note of Twinkle Twinkle is middle C (261.6 Hz): count zero crossings
-    twinkle = api.services.media.find("music", items["Twinkle Twinkle Little Star"]["music"])
+    twinkle = api.services.media.open("music",
+                                      items["Twinkle Twinkle Little Star"]["music"]).path
     pcm = converter.to_pcm_16k_mono(twinkle)
     samples = struct.unpack("<4000h", pcm[4000:12000])  # 0.125-0.375 s
     crossings = sum(1 for a, b in zip(samples[:-1], samples[1:], strict=True) if (a < 0) != (b < 0))

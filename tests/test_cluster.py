@@ -10,8 +10,11 @@ a toy's socket session killed → its lease expires and the next command goes th
 
 A toy connected through nginx (Socket.IO, long-polling then upgrade, and /ws; both sticky by
 client address) lands on one process; messages uploaded directly to each of the three processes
-are pushed to it, fetched with Range through nginx and through every process, and read once with
-``/recv_msg``; tokens work on every process.
+are pushed to it, fetched with Range through nginx (every process answers with X-Accel-Redirect),
+and read once with ``/recv_msg``; tokens work on every process.
+
+Media: nginx sends stored files itself (``deploy/nginx/smarttoy-media.conf``): whole, by range,
+with ETag/304, the app's Content-Type and Cache-Control; ``/_media/`` is internal.
 """
 
 import json
@@ -28,7 +31,8 @@ import socketio
 import websocket
 
 from app import create_app
-from deploy.cluster import Cluster, mongoeco_python
+from deploy.cluster import ROOT, Cluster, mongoeco_python
+from services.media import LocalMedia
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes import lovense_cloud as paths
 from tests.fakes.lovense_fixtures import (  # noqa: F401
@@ -139,13 +143,15 @@ def test_upload_on_each_process_reaches_a_toy_behind_nginx(cluster, redis_prefix
         assert call(backend, "/auto_login", token)["chat"]["count"] == 0
         friends = call(backend, "/friend_list", toy["token"])
         assert [f["friend_nick"] for f in friends] == ["Mum"]
-    for name in sent:
+    for name in sent:  # nginx sends the files (X-Accel-Redirect); every process finds them
         whole = requests.get(f"{stack.url}/get_chat/{name}", timeout=DEADLINE)
         assert whole.status_code == 200 and whole.content[:1] in (b"I", b"\xff")  # ID3 or a frame
+        part = requests.get(f"{stack.url}/get_chat/{name}", headers={"Range": "bytes=0-99"},
+                            timeout=DEADLINE)
+        assert part.status_code == 206 and part.content == whole.content[:100]
         for backend in (a, b, c):
-            part = requests.get(f"{backend}/get_chat/{name}", headers={"Range": "bytes=0-99"},
-                                timeout=DEADLINE)
-            assert part.status_code == 206 and part.content == whole.content[:100]
+            direct = requests.get(f"{backend}/get_chat/{name}", timeout=DEADLINE)
+            assert direct.headers["X-Accel-Redirect"] == f"/_media/chat/{name}"
     items = requests.post(f"{stack.url}/recv_msg",
                           headers={"Authorization": f"Bearer {toy['token']}"},
                           timeout=DEADLINE).json()
@@ -153,6 +159,37 @@ def test_upload_on_each_process_reaches_a_toy_behind_nginx(cluster, redis_prefix
     again = requests.post(f"{b}/recv_msg", headers={"Authorization": f"Bearer {toy['token']}"},
                           timeout=DEADLINE).json()
     assert again == []
+
+
+def test_nginx_sends_media_files_with_x_accel_redirect(cluster):
+    stack, _ = cluster
+    data = os.urandom(300_000)
+    LocalMedia(stack.env["MEDIA_DIR"], ROOT / "static").put("music", "song.mp3", data)
+    whole = requests.get(f"{stack.url}/get_music/song.mp3", timeout=DEADLINE)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["Content-Type"] == "audio/mpeg"
+    assert "X-Accel-Redirect" not in whole.headers and whole.headers["ETag"]
+    assert whole.headers["Last-Modified"] and "max-age=3600" in whole.headers["Cache-Control"]
+    part = requests.get(f"{stack.url}/get_music/song.mp3", headers={"Range": "bytes=1000-1999"},
+                        timeout=DEADLINE)
+    assert part.status_code == 206 and part.content == data[1000:2000]
+    assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(data)}"
+    tail = requests.get(f"{stack.url}/get_music/song.mp3", headers={"Range": "bytes=-10"},
+                        timeout=DEADLINE)
+    assert tail.status_code == 206 and tail.content == data[-10:]
+    cached = requests.get(f"{stack.url}/get_music/song.mp3", timeout=DEADLINE,
+                          headers={"If-None-Match": whole.headers["ETag"]})
+    assert cached.status_code == 304
+    for backend in stack.backends:  # the processes hand the bytes to nginx
+        direct = requests.get(f"{backend}/get_music/song.mp3", timeout=DEADLINE)
+        assert direct.headers["X-Accel-Redirect"] == "/_media/music/song.mp3"
+        assert direct.content == b""
+    assert requests.get(f"{stack.url}/_media/music/song.mp3", timeout=DEADLINE).status_code == 404
+    missing = requests.get(f"{stack.url}/get_music/nothing.mp3", timeout=DEADLINE)
+    assert missing.status_code == 404 and missing.json()["code"] == 404
+    shipped = requests.get(f"{stack.url}/get_music/Success.mp3", timeout=DEADLINE)
+    assert shipped.status_code == 200 and shipped.content == (
+        ROOT / "static" / "chat" / "Success.mp3").read_bytes()
 
 
 def family(stack, local, name):

@@ -2,6 +2,9 @@
 
 import pytest
 
+from config import ConfigError
+from tests.support import Api
+
 
 @pytest.fixture
 def song(api, tmp_path):
@@ -85,3 +88,30 @@ def test_device_qr_png_is_served(api):
         response = api.get(f"/get_qr/{name}")
         assert response.status_code == 200 and response.mimetype == "image/png"
         assert response.data.startswith(b"\x89PNG")
+
+
+def test_with_an_accel_prefix_nginx_is_asked_to_send_stored_files(make_app, tmp_path):
+    api = Api(make_app({"MEDIA_ACCEL_PREFIX": "/_media"}))
+    music = tmp_path / "Song.mp3"
+    music.write_bytes(b"ID3" + b"x" * 5000)
+    doc = api.services.content.add("Song", music)
+    response = api.get(f"/get_music/{doc['music']}", headers={"Range": "bytes=0-9"})
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["X-Accel-Redirect"] == f"/_media/music/{doc['music']}"
+    assert response.mimetype == "audio/mpeg"
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
+    shipped = api.get("/get_music/Success.mp3")  # not under MEDIA_DIR: the app sends it
+    assert "X-Accel-Redirect" not in shipped.headers and len(shipped.data) > 1000
+    assert api.get("/get_music/missing.mp3").status_code == 404
+
+
+@pytest.mark.parametrize("config, word", [
+    ({"MEDIA_BACKEND": "s3"}, "MEDIA_BACKEND"),
+    ({"MEDIA_BACKEND": "gridfs"}, "MONGO_URI"),
+    ({"MEDIA_ACCEL_PREFIX": "_media"}, "MEDIA_ACCEL_PREFIX"),
+    ({"MEDIA_BACKEND": "gridfs", "MONGO_URI": "mongodb://127.0.0.1:1",
+      "MEDIA_ACCEL_PREFIX": "/_media"}, "MEDIA_ACCEL_PREFIX"),
+])
+def test_media_settings_that_cannot_work_are_refused(make_app, config, word):
+    with pytest.raises(ConfigError, match=word):
+        make_app(config)

@@ -12,6 +12,7 @@ from pocketsphinx import Decoder
 
 from services.audio import AudioConverter
 from services.errors import InvalidInput, Upstream
+from services.media import LocalMedia
 from services.speech.make_prompts import PROMPTS, make_prompts
 from services.speech.tts import EspeakTTS, FakeTTS, SpokenPrompts, make_tts
 
@@ -118,25 +119,32 @@ def test_make_tts_from_config():
         make_tts({"SPEECH_TTS": "cloud-thing"})
 
 
-def test_prompts_are_cached_by_text_and_voice(tmp_path, converter):
+@pytest.fixture
+def media(tmp_path):
+    return LocalMedia(tmp_path / "media", STATIC)
+
+
+def test_prompts_are_cached_by_text_and_voice(tmp_path, converter, media):
     fake = FakeTTS()
-    prompts = SpokenPrompts(fake, converter, tmp_path / "chat")
+    prompts = SpokenPrompts(fake, converter, media)
+    chat = tmp_path / "media" / "chat"
     name = prompts.speak("You have a message from Dad")
     assert re.fullmatch(r"tts-[0-9a-f]{40}\.mp3", name)
-    assert converter.probe_duration(tmp_path / "chat" / name) > 0.2
+    assert converter.probe_duration(chat / name) > 0.2
     assert prompts.speak("You have  a message\nfrom Dad") == name
     assert len(fake.calls) == 1
     other = prompts.speak("You have a message from Dad", voice="en-gb")
     assert other != name and len(fake.calls) == 2
-    assert sorted(p.name for p in (tmp_path / "chat").iterdir()) == sorted([name, other])
+    assert sorted(p.name for p in chat.iterdir()) == sorted([name, other])
     assert list((tmp_path / "spool").iterdir()) == []
+    assert list((tmp_path / "media" / ".spool").iterdir()) == []
 
 
-def test_prompt_names_with_a_secret_are_unguessable(tmp_path, converter):
-    plain = SpokenPrompts(FakeTTS(), converter, tmp_path)
-    keyed = SpokenPrompts(FakeTTS(), converter, tmp_path, secret="s3cret")
+def test_prompt_names_with_a_secret_are_unguessable(converter, media):
+    plain = SpokenPrompts(FakeTTS(), converter, media)
+    keyed = SpokenPrompts(FakeTTS(), converter, media, secret="s3cret")
     assert plain.name_for("hello") != keyed.name_for("hello")
-    assert keyed.name_for("hello") != SpokenPrompts(FakeTTS(), converter, tmp_path,
+    assert keyed.name_for("hello") != SpokenPrompts(FakeTTS(), converter, media,
                                                     secret="other").name_for("hello")
 
 
@@ -145,17 +153,17 @@ class BrokenTTS(FakeTTS):
         raise Upstream("engine down")
 
 
-def test_failed_prompt_leaves_no_file(tmp_path, converter):
-    prompts = SpokenPrompts(BrokenTTS(), converter, tmp_path / "chat")
+def test_failed_prompt_leaves_no_file(tmp_path, converter, media):
+    prompts = SpokenPrompts(BrokenTTS(), converter, media)
     with pytest.raises(Upstream):
         prompts.speak("hello")
-    assert not (tmp_path / "chat").exists() or list((tmp_path / "chat").iterdir()) == []
+    assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
     assert list((tmp_path / "spool").iterdir()) == []
 
 
-def test_espeak_prompt_end_to_end(tmp_path, converter, recogniser):
-    prompts = SpokenPrompts(EspeakTTS(), converter, tmp_path)
-    path = tmp_path / prompts.speak("Your toy is ready")
+def test_espeak_prompt_end_to_end(converter, recogniser, media):
+    prompts = SpokenPrompts(EspeakTTS(), converter, media)
+    path = media.open("chat", prompts.speak("Your toy is ready")).path
     assert recogniser(converter.to_pcm_16k_mono(path)) == "your toy is ready"
 
 

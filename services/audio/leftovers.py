@@ -1,7 +1,8 @@
 """Removing the work files of a server process that was killed (``kill -9``, power loss).
 
 The converter names its work files after the process that makes them: ``.part-<pid>-<hex>.mp3``
-next to the final mp3 and ``audio-in-<pid>-<random>`` in the spool folder. At start a file is
+next to its output, ``audio-in-<pid>-<random>`` in the spool folder, and the media store's
+finished work files ``work-<pid>-<hex>.mp3`` wait there until stored. At start a file is
 a leftover when its process is gone, when it is this very process (a restarted server can get
 its old pid back; it has made no file yet), when it is older than ``max_age`` (its pid was
 reused by another program), or when it carries no pid (made by an older version).
@@ -15,7 +16,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_WORK_FILE = re.compile(r"^(?:\.part-|audio-in-)(?:(\d+)-)?")
+_WORK_FILE = re.compile(r"^(?:\.part-|audio-in-|work-)(?:(\d+)-)?")
 
 
 def remove_leftovers(folders, max_age=3600.0):

@@ -2,8 +2,8 @@
 
 ``EspeakTTS`` drives libespeak-ng through ctypes; the library and its voice data come from the
 ``espeakng-loader`` wheel, so ``pip install -r requirements.txt`` is all a fresh machine needs.
-``FakeTTS`` makes short tones instantly for tests. ``SpokenPrompts`` turns text into an mp3 in a
-media folder, synthesized once per (text, voice).
+``FakeTTS`` makes short tones instantly for tests. ``SpokenPrompts`` turns text into an mp3 in the
+media store, synthesized once per (text, voice).
 """
 
 import ctypes
@@ -13,7 +13,6 @@ import math
 import re
 import struct
 import threading
-from pathlib import Path
 
 from services.audio.converter import pcm_to_wav
 from services.errors import InvalidInput, Upstream
@@ -223,14 +222,17 @@ def make_tts(config):
 
 
 class SpokenPrompts:
-    """Text → cached mp3 in ``folder``, named by a hash of (provider, voice, text).
+    """Text → cached mp3 of media kind ``chat``, named by a hash of (provider, voice, text).
 
     ``tts``: a provider with ``synthesize_wav``; ``converter``: an ``AudioConverter``;
-    ``secret``: optional key making names unguessable (HMAC) even when the text is known.
+    ``media``: the MediaStore; ``secret``: optional key making names unguessable (HMAC) even
+    when the text is known.
     """
 
-    def __init__(self, tts, converter, folder, secret=None, max_seconds=600):
-        self.tts, self.converter, self.folder = tts, converter, Path(folder)
+    KIND = "chat"
+
+    def __init__(self, tts, converter, media, secret=None, max_seconds=600):
+        self.tts, self.converter, self.media = tts, converter, media
         self._secret = secret.encode() if isinstance(secret, str) else secret
         self.max_seconds = max_seconds
         self._lock = threading.Lock()
@@ -251,14 +253,15 @@ class SpokenPrompts:
         synthesis leaves no file behind.
         """
         name = self.name_for(text, voice)
-        if (self.folder / name).is_file():
+        if self.media.exists(self.KIND, name):
             return name
         with self._lock:
-            if not (self.folder / name).is_file():
+            if not self.media.exists(self.KIND, name):
                 self._render(clean_text(text), voice, name)
         return name
 
     def _render(self, text, voice, name):
         """Synthesize ``text`` and store it as ``name`` via the converter."""
         wav = self.tts.synthesize_wav(text, voice=voice)
-        self.converter.convert_to_mp3(wav, self.folder, name=name, max_seconds=self.max_seconds)
+        self.media.add_mp3(self.KIND, self.converter, wav, name=name,
+                           max_seconds=self.max_seconds)

@@ -1,0 +1,62 @@
+"""HTTP responses for media files, Range/ETag/Last-Modified on every backend.
+
+- a file on this disk: werkzeug's ``send_file`` (sendfile through ``services.sendfile``);
+- behind nginx with ``MEDIA_ACCEL_PREFIX``: an empty answer with ``X-Accel-Redirect``, and
+  nginx sends the file itself (its own Range, ETag and Last-Modified);
+- GridFS: the requested bytes only, read chunk by chunk from a seekable ``GridOut``.
+
+Nothing here imports Flask (werkzeug's Response is a valid Flask view return value).
+"""
+
+import mimetypes
+import time
+
+from werkzeug.http import http_date
+from werkzeug.utils import send_file
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import FileWrapper
+
+MAX_AGE = 3600
+BLOCK = 256 * 1024  # about one GridFS chunk per read
+
+
+def media_response(media_file, environ, max_age=MAX_AGE):
+    """The response serving ``media_file`` (a ``MediaFile``) for the WSGI ``environ``."""
+    if media_file.accel:
+        return _accel_redirect(media_file, max_age)
+    if media_file.path is not None:
+        return send_file(media_file.path, environ, conditional=True, etag=True,
+                         max_age=max_age)
+    return _stream(media_file, environ, max_age)
+
+
+def _content_type(name):
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _cache(response, max_age):
+    """As ``send_file`` sets them, written directly (the parsed-header API costs ~0.3 ms)."""
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Expires"] = http_date(time.time() + max_age)
+
+
+def _accel_redirect(media_file, max_age):
+    """nginx replaces this answer by the file at ``accel`` (an ``internal`` location) and
+    keeps our Content-Type and Cache-Control."""
+    response = Response(b"", content_type=_content_type(media_file.name))
+    response.headers["X-Accel-Redirect"] = media_file.accel
+    _cache(response, max_age)
+    return response
+
+
+def _stream(media_file, environ, max_age):
+    stream = media_file.stream
+    response = Response(FileWrapper(stream, BLOCK), content_type=_content_type(media_file.name),
+                        direct_passthrough=True)
+    response.content_length = media_file.size
+    response.last_modified = int(media_file.mtime)
+    response.set_etag(media_file.etag)
+    _cache(response, max_age)
+    # Range: werkzeug seeks the stream to the first byte and stops after the last one.
+    return response.make_conditional(environ, accept_ranges=True,
+                                     complete_length=media_file.size)
