@@ -11,6 +11,7 @@ Relative ``DATA_DIR``/``MEDIA_DIR`` are relative to this folder, whatever the wo
 
 import math
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -132,7 +133,9 @@ class Config:
 # Values published in this repository or typical of a template: never a production secret.
 PLACEHOLDER_SECRETS = {"dev-secret-change-me", "change-me-to-a-long-random-string"}
 PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "secret", "password",
-                     "default", "todo", "xxx")
+                     "default")
+# Short markers count only as whole words: a random key may contain "xXx" or "ToDo" by chance.
+PLACEHOLDER_MARKERS = re.compile(r"(?<![a-z0-9])(todo|xxx|fixme)(?![a-z0-9])")
 MIN_SECRET_CHARS = 32
 MIN_SECRET_BITS = 64  # estimated from the key's own character frequencies
 MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex(32))'"
@@ -142,7 +145,9 @@ def secret_problem(secret):
     """Why ``secret`` is unfit to sign in production, or None when it looks random enough."""
     if not secret:
         return "SECRET_KEY is not set"
-    if secret in PLACEHOLDER_SECRETS or any(w in secret.lower() for w in PLACEHOLDER_WORDS):
+    lowered = secret.lower()
+    if secret in PLACEHOLDER_SECRETS or any(w in lowered for w in PLACEHOLDER_WORDS) \
+            or PLACEHOLDER_MARKERS.search(lowered):
         return "SECRET_KEY is a placeholder"
     if len(secret) < MIN_SECRET_CHARS:
         return f"SECRET_KEY is shorter than {MIN_SECRET_CHARS} characters"

@@ -38,6 +38,16 @@ def test_random_secrets_pass():
     for _ in range(200):
         for secret in (secrets.token_hex(32), secrets.token_urlsafe(32), secrets.token_hex(16)):
             assert secret_problem(secret) is None, secret
+    # Random keys that happen to contain a short marker inside a run of letters and digits.
+    for secret in ("Qm3xXxL9v_2kTodoB7pW1zR8sN4cY6dH0fJ5gK",
+                   "k2ToDo9LmQ3xxxv8Rz1Wn4Pb7Yc5Hd0Fs6Gj"):
+        assert secret_problem(secret) is None, secret
+
+
+@pytest.mark.parametrize("secret", ["todo-put-a-long-random-key-here-0123456789",
+                                    "xxx_fill_me_in_with_a_long_random_string_42"])
+def test_placeholder_markers_as_words_are_refused(secret):
+    assert secret_problem(secret) == "SECRET_KEY is a placeholder"
 
 
 def test_production_refuses_a_placeholder_and_says_how_to_make_a_key(settings, make_app):
