@@ -17,6 +17,17 @@ def ok(data=None, msg="ok"):
     return jsonify({"code": 0, "msg": msg, "data": {} if data is None else data})
 
 
+def ok_bytes(data=None, msg="ok"):
+    """The body ``ok`` sends, as bytes (for responses rendered once and sent many times)."""
+    envelope = {"code": 0, "msg": msg, "data": {} if data is None else data}
+    return f"{current_app.json.dumps(envelope)}\n".encode()
+
+
+def json_response(body_bytes):
+    """A 200 JSON response of already rendered ``body_bytes`` (see ``ok_bytes``)."""
+    return current_app.response_class(body_bytes, mimetype=current_app.json.mimetype)
+
+
 def outcome(code, msg, data=None):
     """A domain outcome with a non-zero ``code`` but HTTP 200 (e.g. /scan_qr codes 1 and 2)."""
     return jsonify({"code": code, "msg": msg, "data": {} if data is None else data})

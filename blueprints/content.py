@@ -2,7 +2,7 @@
 
 from flask import Blueprint, request
 
-from blueprints.common import body, ok, services
+from blueprints.common import body, json_response, ok_bytes, services
 from services.errors import NotFound
 from services.media.response import media_response
 
@@ -11,7 +11,9 @@ bp = Blueprint("content", __name__)
 
 @bp.route("/content_list", methods=["GET", "POST"])
 def content_list():
-    return ok(services().content.page(body()), "Get a list of content resources")
+    page = services().content.rendered_page(
+        body(), lambda items: ok_bytes(items, "Get a list of content resources"))
+    return json_response(page)
 
 
 def _send(kind, name):

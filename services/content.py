@@ -15,16 +15,31 @@ MUSIC_SUFFIXES = {".mp3", ".m4a", ".ogg", ".wav", ".aac", ".webm", ".flac", ".am
 COVER_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
 
 
+PAGES_KEPT = 64  # rendered pages kept per process (distinct skip/limit pairs)
+
+
 class ContentService:
     def __init__(self, store, media):
         self._content = store.content
         self._media = media
+        self._pages = {}  # (skip, limit) -> (catalogue version, rendered page)
 
-    def page(self, body):
-        """Newest first, ``skip`` (default 0) and ``limit`` (default 50, max 200)."""
-        skip = fields.integer(body, "skip", default=0, minimum=0, maximum=10**9)
-        limit = fields.integer(body, "limit", default=50, minimum=1, maximum=200)
-        return [content_public(c) for c in self._content.page(skip, limit)]
+    def rendered_page(self, body, render):
+        """``render(page)`` of one page of the catalogue, newest first, ``skip`` (default 0)
+        and ``limit`` (default 50, max 200) from ``body``; ``render`` must depend on the page
+        only. The rendering is kept until the catalogue changes, so a page costs one small read
+        (the catalogue's version) whatever the catalogue's size. Any process's write changes
+        the version, so a new song is listed at once by every server."""
+        key = _paging(body)
+        version = self._content.version()
+        kept = self._pages.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        rendered = render([content_public(c) for c in self._content.page(*key)])
+        if len(self._pages) >= PAGES_KEPT:
+            self._pages.clear()
+        self._pages[key] = (version, rendered)
+        return rendered
 
     def add(self, title, music_path, cover_path=None):
         """Copy a song (and optional cover) into the media store and list it; returns the doc.
@@ -103,3 +118,9 @@ class ContentService:
         covers = {p.stem: p for p in files if p.suffix.lower() in COVER_SUFFIXES}
         return [(p.stem.replace("_", " ").strip(), p, covers.get(p.stem))
                 for p in files if p.suffix.lower() in MUSIC_SUFFIXES]
+
+
+def _paging(body):
+    """``(skip, limit)`` of a page request; raises InvalidInput when out of range."""
+    return (fields.integer(body, "skip", default=0, minimum=0, maximum=10**9),
+            fields.integer(body, "limit", default=50, minimum=1, maximum=200))

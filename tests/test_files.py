@@ -29,6 +29,44 @@ def test_content_list_newest_first_with_paging(api, tmp_path):
     assert {"_id", "title", "music", "cover"} <= set(item)
 
 
+def test_content_list_shows_a_new_song_at_once(api, tmp_path):
+    path = tmp_path / "a.mp3"
+    path.write_bytes(b"ID3data")
+    api.services.content.add("First", path)
+    assert [c["title"] for c in api.ok("/content_list")] == ["First"]
+    api.services.content.add("Second", path)
+    assert [c["title"] for c in api.ok("/content_list")] == ["Second", "First"]
+    assert [c["title"] for c in api.ok("/content_list", limit=1)] == ["Second"]
+
+
+def test_content_list_shows_another_process_song_at_once(api, make_app, tmp_path):
+    """A song added by another process on the same database (the ``flask`` CLI, another
+    server) is listed at once, though the page was rendered before."""
+    path = tmp_path / "a.mp3"
+    path.write_bytes(b"ID3data")
+    api.services.content.add("First", path)
+    assert [c["title"] for c in api.ok("/content_list")] == ["First"]
+    other = make_app(mongo_db=api.services.store.db)
+    other.extensions["smarttoy"].content.add("From the CLI", path)
+    assert [c["title"] for c in api.ok("/content_list")] == ["From the CLI", "First"]
+
+
+def test_content_list_page_is_read_once_while_the_catalogue_is_unchanged(api, tmp_path):
+    path = tmp_path / "a.mp3"
+    path.write_bytes(b"ID3data")
+    api.services.content.add("First", path)
+    store, reads = api.services.store.content, []
+    page = store.page
+    store.page = lambda *args: reads.append(args) or page(*args)
+    first = api.get("/content_list")
+    again = api.get("/content_list")
+    assert first.data == again.data and reads == [(0, 50)]
+    assert first.get_json()["data"][0]["title"] == "First"
+    api.services.content.add("Second", path)
+    assert [c["title"] for c in api.ok("/content_list")] == ["Second", "First"]
+    assert reads == [(0, 50), (0, 50)]
+
+
 @pytest.mark.parametrize("fields,word", [({"limit": 201}, "limit"), ({"skip": -1}, "skip"),
                                          ({"limit": "x"}, "limit")])
 def test_content_list_bad_paging_is_400(api, fields, word):
