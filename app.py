@@ -31,6 +31,7 @@ from blueprints import (
 from blueprints.access_log import register_access_log
 from blueprints.errors import NoSniff, register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
+from blueprints.sessions import NoSessions
 from config import Config, ConfigError, check_media, check_production
 from services.notify import socketio_options
 from services.sendfile import enable_kernel_sendfile
@@ -52,6 +53,7 @@ def create_app(config=None, **overrides):
     hold_for_flask_run(settings)
     app = Flask(__name__, static_folder=None)
     app.url_map.merge_slashes = False  # "/get_music//etc/passwd" is a 404, not a redirect
+    app.session_interface = NoSessions()
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"] * 1024 * 1024) + 64 * 1024
     if settings["TRUST_PROXY"]:

@@ -59,6 +59,20 @@ def test_nosniff_on_every_kind_of_response(api):
     assert handshake.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_no_session_cookie_is_read_or_set(api):
+    """Tokens authenticate every request: a session cookie is ignored and none is ever set."""
+    from flask import session
+
+    api.client.set_cookie("session", "forged.cookie.value")
+    response = api.get("/healthz")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    with api.app.test_request_context("/healthz", headers={"Cookie": "session=x"}):
+        api.app.preprocess_request()
+        assert dict(session) == {}
+        with pytest.raises(RuntimeError):
+            session["caller"] = "someone"
+
+
 def _post_routes(app):
     return sorted({rule.rule for rule in app.url_map.iter_rules()
                    if "POST" in rule.methods and "<" not in rule.rule})
