@@ -47,9 +47,10 @@ def open_store(settings, overrides):
         db = SerializedDatabase(db)
         client = db.serialize(client) if client is not None else None
     redis = overrides.get("redis")
+    sole_writer = redis is None and not settings.get("REDIS_URL")  # its own fakeredis
     if redis is None:
         redis = open_redis(settings)
-    store = Store(db, redis, settings["REDIS_PREFIX"])
+    store = Store(db, redis, settings["REDIS_PREFIX"], sole_redis_writer=sole_writer)
     store.mongo_client = client
     return store
 

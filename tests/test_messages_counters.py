@@ -11,6 +11,7 @@ from redis.retry import Retry
 
 from services.auth import Caller
 from services.speech.tts import FakeTTS
+from services.store.unread_cache import CachedUnreadStore
 from tests.messaging import FakeConverter, Family, unread_in_mongo
 from tests.support import Api
 
@@ -20,6 +21,15 @@ SENDERS, MESSAGES = 8, 200
 @pytest.fixture
 def api(make_app):
     return Api(make_app(tts=FakeTTS(), converter=FakeConverter(), serialize_mongo=True))
+
+
+@pytest.fixture(params=["shared redis", "embedded"])
+def any_api(request, make_app):
+    """The app on the test Redis (shared, read every time), or as the embedded default runs:
+    its own fakeredis, whose unread counts the store keeps in memory until it writes them."""
+    overrides = {"redis": None} if request.param == "embedded" else {}
+    return Api(make_app(tts=FakeTTS(), converter=FakeConverter(), serialize_mongo=True,
+                        **overrides))
 
 
 def parent_with_toys(api, count):
@@ -73,13 +83,39 @@ def concurrent_traffic(api, parent_id, toys, during=None):
     return errors
 
 
-def test_counts_are_exact_with_8_concurrent_senders(api):
+def test_counts_are_exact_with_8_concurrent_senders(any_api):
+    api = any_api
     parent_id, token, toys = parent_with_toys(api, SENDERS)
     assert concurrent_traffic(api, parent_id, toys) == []
     truth = unread_in_mongo(api, parent_id)
     assert api.services.unread.counts(parent_id) == truth
     assert api.ok("/auto_login", token)["chat"] == dict(truth, count=sum(truth.values()))
     assert api.services.store.db["messages"].count_documents({}) == SENDERS * MESSAGES
+
+
+def test_embedded_unread_counts_are_kept_until_they_change(any_api, request):
+    """Embedded: counts read once are answered from memory until this process writes them;
+    with a shared Redis every read goes to Redis. Either way every change shows at once."""
+    api, embedded = any_api, request.node.callspec.params["any_api"] == "embedded"
+    assert isinstance(api.services.store.unread, CachedUnreadStore) == embedded
+    family = Family(api)
+    client, reads = api.services.store.redis, []
+    hgetall = client.hgetall
+    client.hgetall = lambda key: reads.append(key) or hgetall(key)
+    parent, unread = family.parent_caller(), api.services.unread
+    try:
+        for expected in (1, 2):
+            api.services.messages.send_voice_message(parent, {"to_user": family.toy_id}, b"x",
+                                                     "reco_file")
+            assert unread.counts(family.toy_id) == {family.parent_id: expected}
+            reads.clear()
+            for _ in range(3):
+                assert unread.counts(family.toy_id) == {family.parent_id: expected}
+            assert len(reads) == (0 if embedded else 3)
+        status, _ = api.post("/recv_msg", family.toy, from_user=family.parent_id)
+        assert status == 200 and unread.counts(family.toy_id) == {}
+    finally:
+        del client.hgetall
 
 
 def test_counts_survive_redis_being_flushed_mid_run(api, redis_client, redis_prefix):

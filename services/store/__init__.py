@@ -12,12 +12,16 @@ from services.store.leases import LeaseStore
 from services.store.messages import MessageStore
 from services.store.presence import PresenceStore
 from services.store.toys import DeviceStore, ToyStore
+from services.store.unread_cache import CachedUnreadStore
 
 
 class Store:
-    """Repositories over ``db`` (pymongo-compatible database) and ``redis`` (redis-py client)."""
+    """Repositories over ``db`` (pymongo-compatible database) and ``redis`` (redis-py client).
 
-    def __init__(self, db, redis, redis_prefix="smarttoy:"):
+    ``sole_redis_writer``: no other process or client writes ``redis`` (the embedded default's
+    own fakeredis), so unread counts read from it are kept in memory until written."""
+
+    def __init__(self, db, redis, redis_prefix="smarttoy:", sole_redis_writer=False):
         self.db = db
         self.redis = redis
         self.redis_prefix = redis_prefix
@@ -32,6 +36,8 @@ class Store:
         self.content = ContentStore(db)
         self.redis_breaker = Breaker()
         self.unread = UnreadStore(redis, redis_prefix, self.redis_breaker)
+        if sole_redis_writer:
+            self.unread = CachedUnreadStore(self.unread)
         self.windows = WindowStore(redis, redis_prefix, self.redis_breaker)
         self.leases = LeaseStore(redis, redis_prefix, self.redis_breaker)
         self.presence = PresenceStore(redis, redis_prefix, self.redis_breaker)

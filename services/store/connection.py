@@ -2,7 +2,9 @@
 
 Production: pymongo (``MONGO_URI``) and redis-py (``REDIS_URL``). Embedded default: the
 document store in ``services/store/docstore`` (one SQLite file under ``DATA_DIR/store``) and an
-in-process fakeredis. Nothing here runs at import; ``create_app`` calls these once per process.
+in-process fakeredis of its own (no other client shares its keys, so the store may keep what it
+read: ``services/store/unread_cache``). Nothing here runs at import; ``create_app`` calls these
+once per process.
 """
 
 import logging
@@ -38,7 +40,8 @@ def open_mongo(settings):
 
 
 def open_redis(settings):
-    """Return a redis-py client for ``REDIS_URL``, or an in-process fakeredis when unset."""
+    """Return a redis-py client for ``REDIS_URL``, or, when unset, an in-process fakeredis on a
+    server of its own (fakeredis clients otherwise share one server per process)."""
     url = settings.get("REDIS_URL")
     if url:
         import redis
@@ -50,7 +53,7 @@ def open_redis(settings):
                                     socket_connect_timeout=1, retry=Retry(NoBackoff(), 1))
     import fakeredis
 
-    return fakeredis.FakeRedis(decode_responses=True)
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
 
 
 class SerializedDatabase:

@@ -1,0 +1,63 @@
+"""Unread counts kept in memory in front of an UnreadStore that this process alone writes.
+
+The embedded default's Redis is a private in-process fakeredis (``connection.open_redis``): no
+other process or client can change its keys, so a hash read once stays true until this process
+writes it. ``CachedUnreadStore`` answers ``read`` from memory and drops a receiver's entry after
+every write to that receiver (increment, rebuild, drop); a read that raced a write is not kept.
+With ``REDIS_URL`` (many processes) the plain UnreadStore is used.
+"""
+
+import threading
+
+MAX_RECEIVERS = 100_000  # entries kept before the cache starts over
+
+
+class CachedUnreadStore:
+    """The UnreadStore interface over ``store`` (an UnreadStore), reads kept in memory."""
+
+    def __init__(self, store):
+        self._store = store
+        self._counts = {}  # receiver -> {sender: n}
+        self._writes = 0  # bumped after every write: a read that spans one is not kept
+        self._lock = threading.Lock()
+
+    def read(self, receiver):
+        with self._lock:
+            kept = self._counts.get(receiver)
+            if kept is not None:
+                return dict(kept)
+            writes = self._writes
+        counts = self._store.read(receiver)
+        if counts is not None:
+            with self._lock:
+                if writes == self._writes:
+                    if len(self._counts) >= MAX_RECEIVERS:
+                        self._counts.clear()
+                    self._counts[receiver] = dict(counts)
+        return counts
+
+    def generation(self, receiver):
+        return self._store.generation(receiver)
+
+    def add(self, receiver, sender, amount, generation):
+        try:
+            return self._store.add(receiver, sender, amount, generation)
+        finally:
+            self._changed(receiver)
+
+    def rebuild(self, receiver, load_counts, attempts=5):
+        try:
+            return self._store.rebuild(receiver, load_counts, attempts)
+        finally:
+            self._changed(receiver)
+
+    def drop(self, receiver):
+        try:
+            self._store.drop(receiver)
+        finally:
+            self._changed(receiver)
+
+    def _changed(self, receiver):
+        with self._lock:
+            self._writes += 1
+            self._counts.pop(receiver, None)
