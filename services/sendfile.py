@@ -1,16 +1,13 @@
 """File responses through the kernel's sendfile(2) under gevent.
 
-Two servers run the app under gevent, and both would otherwise copy files through Python in
-8 KB reads and sends:
-
-- ``python app.py`` (gevent's pywsgi): it offers no ``wsgi.file_wrapper``.
-  ``SendfileHandlerMixin`` (in ``serving.http``'s handler) offers ``FileWrapper`` and sends
-  such a response (whole file or one byte range, as werkzeug's ``send_file`` builds it, headers
-  unchanged: Range/206, ETag, Last-Modified) with sendfile.
-- gunicorn's gevent worker (``deploy/gunicorn.conf.py``): gunicorn already hands its file
-  wrapper to ``socket.sendfile``, but gevent's socket implements that with a read-and-send
-  loop. ``enable_kernel_sendfile`` gives gevent's socket a sendfile that calls ``os.sendfile``
-  and waits for writability on the hub.
+Two servers run the app under gevent's pywsgi, and both would otherwise copy files through
+Python in 8 KB reads and sends: ``python app.py`` (``serving.http``) and gunicorn's gevent pywsgi
+worker (``serving.gunicorn_worker``, ``deploy/gunicorn.conf.py``). Their handlers take
+``SendfileHandlerMixin``, which offers ``FileWrapper`` as ``wsgi.file_wrapper`` and sends such a
+response (whole file or one byte range, as werkzeug's ``send_file`` builds it, headers
+unchanged: Range/206, ETag, Last-Modified) with sendfile. For gunicorn's other gevent worker
+(``-k gevent``), which hands its own file wrapper to ``socket.sendfile``, ``enable_kernel_sendfile``
+gives gevent's socket a sendfile that calls ``os.sendfile`` (gevent's is a read-and-send loop).
 
 Both paths keep the non-blocking socket cooperative: a full send buffer yields to other
 greenlets instead of blocking the process.

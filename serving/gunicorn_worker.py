@@ -1,16 +1,18 @@
 """The gunicorn worker of ``deploy/gunicorn.conf.py``: gunicorn's gevent pywsgi worker with the
 same request timeouts as ``python app.py`` (``HTTP_IDLE_TIMEOUT`` to start a request line,
-``HTTP_HEADER_TIMEOUT`` to finish the headers, else 408 and closed). gunicorn's
-``worker_connections`` caps the connections."""
+``HTTP_HEADER_TIMEOUT`` to finish the headers, else 408 and closed) and file responses sent
+with the kernel's sendfile (``services.sendfile``; the pywsgi worker otherwise iterates gunicorn's
+file wrapper in 8 KB sends). gunicorn's ``worker_connections`` caps the connections."""
 
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler, PyWSGIServer
 
 from config import Config
+from services.sendfile import SendfileHandlerMixin
 from serving.http import RequestTimeouts
 
 
-class Handler(RequestTimeouts, PyWSGIHandler):
-    """gunicorn's pywsgi handler with the request timeouts."""
+class Handler(RequestTimeouts, SendfileHandlerMixin, PyWSGIHandler):
+    """gunicorn's pywsgi handler with the request timeouts and file responses via sendfile."""
 
 
 class Server(PyWSGIServer):
