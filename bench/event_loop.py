@@ -1,16 +1,19 @@
 """Event-loop responsiveness of a real ``python app.py`` (a script, not a test).
 
-    python bench/event_loop.py [--quick]
+    python bench/event_loop.py [--quick] [--push-only] [--no-redis]
 
 1. ``/healthz`` latency p99 while 4 toys send assistant requests non-stop (one each: the
    per-toy in-flight limit) and 16 voice uploads run, against ``/healthz`` on the idle server.
    Goal: p99 <= 100 ms under load.
 2. Push latency p99 (``/push_music`` sent → the toy's Socket.IO client got ``music``) over many
-   toys, each its own socket, while one toy holds the talk button non-stop (back-to-back
-   assistant requests), against the same pushes with nobody talking.
+   distinct toys, each its own socket (and room), while one toy holds the talk button non-stop
+   (back-to-back assistant requests), then while it talks and 8 voice uploads run, against the
+   same pushes with nobody talking; the server runs with the Redis message queue (its own
+   ``redis-server`` on a free port; ``--no-redis``: without), and its RSS per toy socket is
+   printed. Goal: p99 <= 50 ms.
 
 Everything goes over real HTTP and Socket.IO on 127.0.0.1 to one ``python app.py`` (gevent,
-embedded store, real pocketsphinx in the speech worker pool); idle (baseline) and loaded
+embedded store, the speech worker pool with the default recogniser); idle (baseline) and loaded
 (subject) phases alternate, 3 rounds, and min/median/max of each figure is printed. Every
 phase is bounded in time and count; the server and helper processes are stopped at the end.
 """
@@ -238,28 +241,43 @@ def bench_healthz(folder, rounds, seconds):
               f"{spread(ratios(busy[name], idle))}   {answered[name]}")
 
 
-def bench_push(folder, rounds, toys, pushes):
-    command, _ = recordings(folder)
-    server = Server(folder / "push", toys=toys + 1)
+PUSH_PHASES = (("one toy talking non-stop", 1, 0), ("talking + 8 uploads", 1, 8))
+
+
+def bench_push(folder, rounds, toys, pushes, redis_url=None):
+    """Part 2: pushes to many distinct toys (each its own socket and room) while nobody talks
+    (baseline), then while one toy talks non-stop, then while it talks and 8 voice uploads
+    run; with ``redis_url`` the server runs with the Redis message queue (every emit goes
+    through Redis). Prints p99 per phase and the server's RSS per toy socket."""
+    command, voice = recordings(folder)
+    env = {"REDIS_URL": redis_url, "REDIS_PREFIX": "bench-loop:"} if redis_url else None
+    server = Server(folder / "push", toys=toys + 1, env=env)
     talker_token = server.toys[-1][1]
     helper = subprocess.Popen([sys.executable, __file__, "--push-helper"], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    idle, busy, talked = [], [], []
+    idle, busy = [], {name: [] for name, _, _ in PUSH_PHASES}
+    answered = {name: [] for name, _, _ in PUSH_PHASES}
     try:
         assistant_sender(server, talker_token, command)(requests)  # warm the worker
+        rss_before = _rss_mb(server.proc.pid)
         helper.stdin.write(json.dumps({"url": server.url, "parent": server.parent,
                                        "music": server.music, "toys": server.toys[:-1]}) + "\n")
         helper.stdin.flush()
         ready = json.loads(helper.stdout.readline())
+        rss_after = _rss_mb(server.proc.pid)
         for _ in range(rounds):
             idle.append(p99_ms(_pushes(helper, pushes)))
-            load = Load()
-            load.add(assistant_sender(server, talker_token, command))
-            load.start()
-            time.sleep(0.5)
-            busy.append(p99_ms(_pushes(helper, pushes)))
-            load.stop()
-            talked.append(load.done)
+            for name, talkers, uploads in PUSH_PHASES:
+                load = Load()
+                for _ in range(talkers):
+                    load.add(assistant_sender(server, talker_token, command))
+                for index in range(uploads):
+                    load.add(upload_sender(server, server.toys[index % toys][0], voice))
+                load.start()
+                time.sleep(0.5)
+                busy[name].append(p99_ms(_pushes(helper, pushes)))
+                load.stop()
+                answered[name].append((load.done, load.failed))
     finally:
         helper.stdin.close()
         try:
@@ -267,12 +285,22 @@ def bench_push(folder, rounds, toys, pushes):
         except subprocess.TimeoutExpired:
             helper.kill()
         server.stop()
-    print(f"2. push p99 (ms) over {ready['connected']} toy sockets, {pushes} pushes per phase, "
-          f"min / median / max of {rounds} rounds")
-    print(f"   nobody talking                     {spread(idle)}")
-    print(f"   one toy talking non-stop           {spread(busy)}   (goal <= 50 ms)")
-    print(f"   ratio talking / idle, per round    {spread(ratios(busy, idle))}")
-    print(f"   assistant answers while measuring, per round: {talked}")
+    queue = "Redis message queue on" if redis_url else "no message queue (one process)"
+    print(f"2. push p99 (ms) over {ready['connected']} distinct toy sockets, {queue}, {pushes} "
+          f"pushes per phase, min / median / max of {rounds} rounds (goal <= 50 ms)")
+    print(f"   {'nobody talking (baseline)':34} {spread(idle)}")
+    for name, _, _ in PUSH_PHASES:
+        print(f"   {name:34} {spread(busy[name])}   ratio to baseline "
+              f"{spread(ratios(busy[name], idle))}   answered, failed: {answered[name]}")
+    per_socket = (rss_after - rss_before) * 1024 / max(1, ready["connected"])
+    print(f"   server RSS {rss_before:.0f} MB before the toys connected, {rss_after:.0f} MB "
+          f"after: {per_socket:.0f} KB per toy socket")
+
+
+def _rss_mb(pid):
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines()
+                    if line.startswith("VmRSS:"))) / 1024
 
 
 def _pushes(helper, count):
@@ -328,13 +356,25 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter phases, fewer toys")
+    parser.add_argument("--push-only", action="store_true", help="part 2 only")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="part 2 without the Redis message queue (no redis-server needed)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-loop-"))
+    redis = None
     try:
         seconds = 3 if args.quick else 6
-        bench_healthz(folder, 3, seconds)
-        bench_push(folder, 3, toys=50 if args.quick else 300, pushes=50 if args.quick else 150)
+        if not args.push_only:
+            bench_healthz(folder, 3, seconds)
+        if not args.no_redis:
+            from tests.redis_process import RedisProcess
+
+            redis = RedisProcess().start()  # its own redis-server on a free port
+        bench_push(folder, 3, toys=50 if args.quick else 300, pushes=50 if args.quick else 150,
+                   redis_url=redis and redis.url)
     finally:
+        if redis is not None:
+            redis.kill()
         shutil.rmtree(folder, ignore_errors=True)
 
 
