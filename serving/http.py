@@ -57,6 +57,10 @@ class _HeaderTimeout(Exception):
 class _Handler(RequestTimeouts, SendfileHandlerMixin, WSGIHandler):
     """pywsgi's handler with the request timeouts and file responses through sendfile."""
 
+    def log_request(self):
+        """Nothing: the app's access log writes the line (pywsgi would format one per request
+        only to discard it, its log being off)."""
+
 
 class HttpServer(WSGIServer):
     """gevent's WSGI server with TCP_NODELAY, request timeouts and a connection cap."""
