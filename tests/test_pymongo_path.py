@@ -39,3 +39,18 @@ def test_concurrent_binds_on_pymongo(api):
     tokens = [api.user()[1] for _ in range(4)]
     assert api.concurrent_binds(key, tokens) == [200, 409, 409, 409]
     assert len(api.services.store.toys.all()) == 1
+
+
+def test_content_list_on_pymongo_sees_another_process_song_at_once(api, settings, redis_client,
+                                                                   wire_mongo_uri, tmp_path):
+    song = tmp_path / "a.mp3"
+    song.write_bytes(b"ID3data")
+    api.services.content.add("First", song)
+    assert [c["title"] for c in api.ok("/content_list")] == ["First"]
+    other = create_app(dict(settings, MONGO_URI=wire_mongo_uri,
+                            MONGO_DB=api.services.settings["MONGO_DB"]), redis=redis_client)
+    try:
+        other.extensions["smarttoy"].content.add("Second", song)
+    finally:
+        other.extensions["smarttoy"].store.mongo_client.close()
+    assert [c["title"] for c in api.ok("/content_list")] == ["Second", "First"]
