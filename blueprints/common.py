@@ -14,13 +14,12 @@ def services():
 
 def ok(data=None, msg="ok"):
     """The success envelope ``{"code": 0, "msg": msg, "data": data}``."""
-    return jsonify({"code": 0, "msg": msg, "data": {} if data is None else data})
+    return jsonify(_envelope(0, msg, data))
 
 
 def ok_bytes(data=None, msg="ok"):
     """The body ``ok`` sends, as bytes (for responses rendered once and sent many times)."""
-    envelope = {"code": 0, "msg": msg, "data": {} if data is None else data}
-    return f"{current_app.json.dumps(envelope)}\n".encode()
+    return f"{current_app.json.dumps(_envelope(0, msg, data))}\n".encode()
 
 
 def json_response(body_bytes):
@@ -30,7 +29,11 @@ def json_response(body_bytes):
 
 def outcome(code, msg, data=None):
     """A domain outcome with a non-zero ``code`` but HTTP 200 (e.g. /scan_qr codes 1 and 2)."""
-    return jsonify({"code": code, "msg": msg, "data": {} if data is None else data})
+    return jsonify(_envelope(code, msg, data))
+
+
+def _envelope(code, msg, data):
+    return {"code": code, "msg": msg, "data": {} if data is None else data}
 
 
 def body():
