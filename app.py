@@ -29,6 +29,7 @@ from blueprints import (
     web,
 )
 from blueprints.access_log import register_access_log
+from blueprints.content import MediaDownloads
 from blueprints.errors import NoSniff, register_error_handlers
 from blueprints.realtime import register_play_handler, register_socket_handlers
 from blueprints.sessions import NoSessions
@@ -69,7 +70,7 @@ def create_app(config=None, **overrides):
                         **socketio_options(settings, services.store))
     if socketio.async_mode == "gevent":
         enable_kernel_sendfile()  # gunicorn's file responses go out with the kernel's sendfile
-    app.wsgi_app = NoSniff(app.wsgi_app)
+    app.wsgi_app = NoSniff(MediaDownloads(app.wsgi_app, services.media))
     services.notifier.attach(socketio)
     register_play_handler(socketio, register_socket_handlers(socketio))
     register_access_log(app)  # outermost: Socket.IO's requests are logged too

@@ -93,6 +93,29 @@ def test_music_download_full_range_and_etag(api, song):
     assert cached.status_code == 304
 
 
+def test_downloads_of_stored_files_skip_flask_and_the_rest_reach_it(api, song):
+    """The WSGI fast path answers existing files (GET and HEAD) with the views' response;
+    a missing file, a POST or another path still goes through Flask."""
+    doc, data = song
+    reached = []
+    api.app.before_request(lambda: reached.append(1) and None)
+    got = api.get(f"/get_music/{doc['music']}", headers={"Range": "bytes=0-9"})
+    head = api.client.head(f"/get_music/{doc['music']}")
+    head.close()
+    key = api.device()
+    qr = api.get(f"/get_qr/{key}")
+    assert got.status_code == 206 and got.data == data[:10]
+    assert head.status_code == 200 and head.data == b""
+    assert int(head.headers["Content-Length"]) == len(data)
+    assert qr.status_code == 200 and qr.data.startswith(b"\x89PNG")
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert reached == []
+    missing = api.get("/get_music/nope.mp3")
+    assert missing.status_code == 404 and missing.get_json()["code"] == 404
+    assert api.client.post(f"/get_music/{doc['music']}").status_code == 405
+    assert len(reached) == 2
+
+
 def test_cover_served_by_both_image_routes(api, song):
     doc, _ = song
     for route in ("get_image", "get_cover"):
