@@ -14,6 +14,13 @@ from serving.http import RequestTimeouts
 class Handler(RequestTimeouts, SendfileHandlerMixin, PyWSGIHandler):
     """gunicorn's pywsgi handler with the request timeouts and file responses via sendfile."""
 
+    def log_request(self):
+        """gunicorn's own access line is off in deploy/gunicorn.conf.py (the app's access log
+        writes one per request): then skip building its record (datetimes, a response object
+        and the headers of every request)."""
+        if getattr(self.server.log, "access_log_enabled", True):
+            super().log_request()
+
 
 class Server(PyWSGIServer):
     """Carries the timeouts the handler reads (set from the settings when the worker starts)."""

@@ -151,6 +151,24 @@ def test_access_log_and_tcp_nodelay(tmp_path, servers, entry):
     assert "query-secret" not in server.output and login["token"] not in server.output
 
 
+@pytest.mark.parametrize("gunicorn_log", [False, True])
+def test_gunicorn_writes_its_own_access_line_only_when_asked(tmp_path, servers, gunicorn_log):
+    """deploy/gunicorn.conf.py leaves gunicorn's access log off (the app writes one line per
+    request); ``--access-logfile -`` turns gunicorn's on again."""
+    port = free_port()
+    env = process_env(write_env_file(tmp_path / ".env", PORT=port, DATA_DIR=tmp_path / "data",
+                                     MEDIA_DIR=tmp_path / "media", LOG_LEVEL="INFO"))
+    args = [*GUNICORN[:-1], *(["--access-logfile", "-"] if gunicorn_log else []), GUNICORN[-1]]
+    server = servers(args, env=env, log=tmp_path / "server.log", port=port).ready()
+    assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    deadline = time.monotonic() + 10
+    while "GET /healthz 200" not in server.output and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # gunicorn's line, when on, follows the app's
+    assert "GET /healthz 200" in server.output, server.output
+    assert ('"GET /healthz HTTP/1.1" 200' in server.output) is gunicorn_log, server.output
+
+
 def test_flask_run_serves_database_calls_from_its_threads(tmp_path, servers):
     port = free_port()
     env = process_env(write_env_file(tmp_path / ".env", DATA_DIR=tmp_path / "data",
