@@ -155,3 +155,13 @@ def test_small_talk_the_domain_lacks_is_chat_not_a_request():
                    own=-1.0, text="My favourite animal is a giraffe",
                    second="i want to listen to baby shark")
     assert decide(heard, CONTEXT) == Chat("my favourite animal is a giraffe")
+
+
+def test_a_request_fitting_the_audio_badly_is_not_taken_even_alone():
+    heard = scored([("play baby shark", -4.6), ("speak to my dad", -5.5)], own=-2.0,
+                   text="Please, the Commander, Command")
+    assert scored_intent(heard, CONTEXT) is None
+    assert not isinstance(decide(heard, CONTEXT), Play)
+    chat = scored([("what can you do", -4.6), ("play baby shark", -5.5)], own=-2.0,
+                  text="What can you do")
+    assert scored_intent(chat, CONTEXT) == Chat("what can you do")

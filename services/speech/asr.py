@@ -290,15 +290,15 @@ PROVIDERS = ("scored", "hybrid", "whisper", "pocketsphinx")
 
 def build_provider(name):
     """A new in-process recogniser for the ``SPEECH_ASR`` name ``name``: ``scored`` (Whisper
-    scoring the domain sentences nearest to its own and pocketsphinx's readings, with the
-    ``hybrid`` decision when unsure), ``hybrid`` (Whisper cross-checked by pocketsphinx),
+    scoring the domain sentences nearest to its own and one pocketsphinx pass's readings, with
+    the ``hybrid`` decision when unsure), ``hybrid`` (Whisper cross-checked by pocketsphinx),
     ``whisper``, ``pocketsphinx``, or ``package.module:factory``
     (a callable returning an object with ``recognize(pcm, vocabulary)``) for a provider of your
     own. Raises ``ValueError`` for an unknown name."""
     if name == "scored":
         from services.speech.whisper import ScoringRecognizer
 
-        return ScoringRecognizer(second=WarpedRecognizer())
+        return ScoringRecognizer(second=WarpedRecognizer(warps=()))
     if name == "pocketsphinx":
         return WarpedRecognizer()
     if name == "whisper":
@@ -326,7 +326,7 @@ def make_recognizer(config):
     """
     from services.speech.pool import RecognizerPool
 
-    kind = config.get("SPEECH_ASR", "hybrid")
+    kind = config.get("SPEECH_ASR", "scored")
     if kind == "fake":
         return FakeRecognizer()
     if kind not in PROVIDERS and ":" not in kind:

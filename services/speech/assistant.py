@@ -39,6 +39,7 @@ AGREEING = 3  # alternatives that must agree to overrule a chat reading (bench-m
 # log-probabilities; tuned on development recordings, not the bench's).
 SCORE_MARGIN = 0.25
 SCORE_SLACK = 3.0
+SCORE_FLOOR = -4.0  # a request fitting the audio worse than this is not taken
 
 
 class StoreSpeechContext:
@@ -127,10 +128,12 @@ def _two_readings(heard, context, understood, snapper):
 _DOMAIN = DomainSentences()
 
 
-def scored_intent(heard, context, margin=SCORE_MARGIN, slack=SCORE_SLACK, domain=_DOMAIN):
+def scored_intent(heard, context, margin=SCORE_MARGIN, slack=SCORE_SLACK, floor=SCORE_FLOOR,
+                  domain=_DOMAIN):
     """The intent of the best-scored sentence of ``heard.scores`` when it beats every sentence
-    meaning something else (another song, another friend, chat) by ``margin`` and the free
-    transcript scores at most ``slack`` above it; else None (not sure).
+    meaning something else (another song, another friend, chat) by ``margin``, the free
+    transcript scores at most ``slack`` above it and, for a play or message request, it scores
+    at least ``floor``; else None (not sure).
 
     A sentence means what the domain language built it for (``scoring.domain_meanings``: "your
     boat" is a span of "Row Row Row Your Boat"; "call robert" and "call daddy" are one friend);
@@ -152,6 +155,8 @@ def scored_intent(heard, context, margin=SCORE_MARGIN, slack=SCORE_SLACK, domain
     if len(ranked) > 1 and score - ranked[1][0] < margin:
         return None
     if heard.own_score is not None and heard.own_score - score > slack:
+        return None
+    if isinstance(intent, (Play, Message)) and score < floor:
         return None
     return intent
 
