@@ -73,7 +73,7 @@ def test_a_clear_winner_is_taken():
     heard = scored([("sing jingle bells", -1.2), ("sing baby shark", -3.5), ("call dad", -4.0)],
                    own=-1.0, text="Sinton, Gullbells")
     assert decide(heard, CONTEXT) == Play("bells.mp3", "Jingle Bells")
-    message = scored([("call daddy", -1.0), ("call lily", -2.5)], own=-2.0, text="Cold hearted")
+    message = scored([("call daddy", -1.0), ("call lily", -2.5)], own=-2.0, text="Cold Daddy")
     assert decide(message, CONTEXT) == Message(DAD)
     chat = scored([("tell me a joke", -0.8), ("tell dad hello", -2.9)], text="tell me a joke")
     assert decide(chat, CONTEXT) == Chat("tell me a joke")
@@ -165,3 +165,13 @@ def test_a_request_fitting_the_audio_badly_is_not_taken_even_alone():
     chat = scored([("what can you do", -4.6), ("play baby shark", -5.5)], own=-2.0,
                   text="What can you do")
     assert scored_intent(chat, CONTEXT) == Chat("what can you do")
+
+
+def test_a_well_scored_request_no_reading_leans_towards_plays_nothing():
+    heard = scored([("can you play happy birthday", -2.9), ("can you play baby shark", -3.7)],
+                   own=-0.5, text="Can you play that we will run the murs",
+                   second="can you play jingle bells")
+    assert scored_intent(heard, CONTEXT) == Play("bday.mp3", "Happy Birthday")
+    assert decide(heard, CONTEXT) != Play("bday.mp3", "Happy Birthday")
+    assert not isinstance(decide(heard, CONTEXT), Play) or \
+        decide(heard, CONTEXT).music == "bells.mp3"

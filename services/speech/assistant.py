@@ -79,7 +79,8 @@ def decide(heard, context, understood=None, snapper=_SNAPPER):
     """The intent of ``heard`` (a ``Recognition``) in ``context``.
 
     Scored candidates (``heard.scores``, see ``whisper.ScoringRecognizer``): the best one when
-    it is clearly the best (``scored_intent``), else as below with its two readings; when
+    it is clearly the best (``scored_intent``) and, for a request, a reading leans towards it
+    (``_compatible``), else as below with its two readings; when
     those ask again but the free transcript fits the audio far better than any domain sentence
     (small talk the toy's language lacks), chat with that transcript.
     One recogniser: its best reading corrected by its n-best (``match_intent_nbest``). Two
@@ -92,13 +93,24 @@ def decide(heard, context, understood=None, snapper=_SNAPPER):
     """
     if heard.scores:
         chosen = scored_intent(heard, context)
-        if chosen is not None:
+        if chosen is not None and _compatible(heard, chosen, context, snapper):
             return chosen
         unsure = _two_readings(heard, context, understood, snapper)
         if isinstance(unsure, Unknown) and _out_of_domain(heard):
             return Chat(normalize(heard.text))
         return unsure
     return _two_readings(heard, context, understood, snapper)
+
+
+def _compatible(heard, intent, context, snapper):
+    """Whether a scored ``intent`` agrees with a reading: chat always; a request when the free
+    transcript or the second reading leans towards it (``DomainSnapper.supports``), so a
+    sentence that merely scored well ("can you play happy birthday" for "Can you play that we
+    will run the murs", pocketsphinx hearing the wheels on the bus) plays nothing."""
+    if not isinstance(intent, (Play, Message)):
+        return True
+    second = heard.second.text if heard.second is not None and heard.second.heard else ""
+    return any(snapper.supports(text, intent, context) for text in (heard.text, second) if text)
 
 
 def _out_of_domain(heard, slack=SCORE_SLACK):
