@@ -104,7 +104,7 @@ class Config:
             "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10),
             "HTTP_IDLE_TIMEOUT": _float("HTTP_IDLE_TIMEOUT", 30),
             "MAX_CONNECTIONS": _int("MAX_CONNECTIONS", 4000),
-            "SPEECH_ASR": _env("SPEECH_ASR", "hybrid"),
+            "SPEECH_ASR": _env("SPEECH_ASR", "scored"),
             "SPEECH_TTS": _env("SPEECH_TTS", "espeak"),
             "SPEECH_CHAT": _env("SPEECH_CHAT", "offline"),
             "SPEECH_VOICE": _env("SPEECH_VOICE", "en-us"),

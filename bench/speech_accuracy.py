@@ -2,6 +2,7 @@
 
     python bench/speech_accuracy.py            # quick pass: 6 voices, ~200 recordings
     python bench/speech_accuracy.py --full     # every English espeak-ng voice below, + noise
+    python bench/speech_accuracy.py --full --phrases 12   # every voice, 12 commands each
     python bench/speech_accuracy.py --errors   # also print every miss
 
 Each command is spoken by espeak-ng in every English voice and variant listed (``en``,
@@ -12,8 +13,12 @@ through both. The full pass adds white noise at 20 dB SNR and a second of room n
 Every recording goes through the assistant's own pipeline: ``AudioConverter`` → the recogniser
 → ``assistant.decide`` (the intent), in this process.
 
-Printed, for the subject (``--asr``, default ``hybrid``) next to the baseline measured on the
-same audio in the same run (``pocketsphinx``, the recogniser before Whisper): intent accuracy
+``--phrases N`` speaks N of the commands per voice (a different slice for each voice, so
+together they still cover every command) to fit a full pass in less time.
+
+Printed, for the subject (``--asr``, default ``scored``) next to the baseline measured on the
+same audio in the same run (``--baseline``, default ``hybrid``, the recogniser before Whisper
+scored candidates): intent accuracy
 per voice and per channel, overall accuracy, the wrong-song rate (a "play" answer with another
 song than asked, or a song when none was asked) and recognition + intent latency percentiles.
 Then request → answer over real HTTP to ``python app.py`` (speech worker pool) for a 3 s
@@ -91,8 +96,9 @@ QUICK_VOICES = [("en", 175), ("en-gb-x-rp+m3", 190), ("en-us", 150), ("en-us+f3"
 FULL_VOICES = QUICK_VOICES + [
     ("en+f2", 150), ("en-gb", 160), ("en-gb+m3", 190), ("en-gb-x-rp+f3", 200),
     ("en-us+m3", 140), ("en-us+f4", 130), ("en-029+f2", 130), ("en-gb-scotland+f4", 145),
+    ("en-gb-x-rp", 175),
     ("en-us-nyc", 185), ("en-gb-x-gbclan", 155), ("en-gb-x-gbcwmd+m2", 165)]
-BASELINE = "pocketsphinx"
+BASELINE = "hybrid"
 
 
 def label(intent):
@@ -132,11 +138,21 @@ def surround_with_noise(pcm, seconds, level, rng):
     return noise.tobytes() + pcm + noise.tobytes()
 
 
-def recordings(voices, noisy, converter, tts, rng):
+def commands_for(v_index, phrases):
+    """``(index, (text, expected))`` of the commands voice number ``v_index`` speaks: all of
+    them, or ``phrases`` of them starting at a different place for every voice."""
+    every = list(enumerate(COMMANDS))
+    if not phrases or phrases >= len(every):
+        return every
+    start = v_index * phrases % len(every)
+    return sorted((every + every)[start:start + phrases])
+
+
+def recordings(voices, noisy, converter, tts, rng, phrases=0):
     """Yield ``(voice, channel, text, expected, pcm)`` for every generated recording."""
     for v_index, (voice, rate) in enumerate(voices):
         name = f"{voice}@{rate}"
-        for c_index, (text, expected) in enumerate(COMMANDS):
+        for c_index, (text, expected) in commands_for(v_index, phrases):
             wav = tts.synthesize_wav(text, voice=voice, rate=rate)
             if (v_index + c_index) % 2:
                 yield name, "amr-nb", text, expected, converter.to_pcm_16k_mono(
@@ -150,18 +166,19 @@ def recordings(voices, noisy, converter, tts, rng):
                     pcm, 1.0, 200, rng)
 
 
-def run(voices, noisy, subject, show_errors):
+def run(voices, noisy, subject, show_errors, phrases=0, baseline=BASELINE):
     """Run the bench and print the figures."""
     rng = random.Random(7)
     converter, tts, responder = AudioConverter(), EspeakTTS(), OfflineResponder()
     context = Context(tuple(Song(t, f"{t}.mp3") for t in TITLES), FRIENDS)
     vocabulary = vocabulary_for(context)
-    systems = {"baseline": build_provider(BASELINE), "subject": build_provider(subject)}
+    systems = {"baseline": build_provider(baseline), "subject": build_provider(subject)}
     for recognizer in systems.values():
         recognizer.prepare(vocabulary)
         recognizer.recognize(converter.to_pcm_16k_mono(tts.synthesize_wav("hello")), vocabulary)
     rows = []
-    for voice, channel, text, expected, pcm in recordings(voices, noisy, converter, tts, rng):
+    for voice, channel, text, expected, pcm in recordings(voices, noisy, converter, tts, rng,
+                                                          phrases):
         for system, recognizer in systems.items():
             started = time.perf_counter()
             heard = recognizer.recognize(pcm, vocabulary)
@@ -172,7 +189,7 @@ def run(voices, noisy, subject, show_errors):
                 second = heard.second.text if heard.second else ""
                 print(f"  miss {system} [{voice} {channel}] {text!r} heard {heard.text!r}"
                       f"{f' / {second!r}' if second else ''} -> {got}")
-    report(rows, subject)
+    report(rows, subject, baseline)
 
 
 def accuracy(rows):
@@ -184,7 +201,7 @@ def percentile(values, pct):
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
-def report(rows, subject):
+def report(rows, subject, baseline=BASELINE):
     """Print per-voice and per-channel accuracy, wrong songs and latency for both systems."""
     groups = defaultdict(list)
     for row in rows:
@@ -192,7 +209,7 @@ def report(rows, subject):
         groups[("voice", voice, system)].append(row)
         groups[("channel", channel, system)].append(row)
         groups[("all", "", system)].append(row)
-    print(f"{'intent accuracy':28} {'baseline':>9} {subject:>9}   (baseline: {BASELINE})")
+    print(f"{'intent accuracy':28} {'baseline':>9} {subject:>9}   (baseline: {baseline})")
     for kind in ("voice", "channel"):
         names = list(dict.fromkeys(key[1] for key in groups if key[0] == kind))
         for name in names:
@@ -205,7 +222,7 @@ def report(rows, subject):
         worst = min(accuracy(groups[("voice", name, system)])
                     for name in {key[1] for key in groups if key[0] == "voice"})
         seconds = [row[5] for row in every]
-        print(f"{system:9} {subject if system == 'subject' else BASELINE:12} overall "
+        print(f"{system:9} {subject if system == 'subject' else baseline:12} overall "
               f"{accuracy(every):6.1%} over {len(every)} recordings, worst voice {worst:6.1%}, "
               f"wrong song {wrong:5.2%}; recognition + intent p50 "
               f"{percentile(seconds, 50) * 1000:4.0f} ms, p90 {percentile(seconds, 90) * 1000:4.0f}"
@@ -214,7 +231,7 @@ def report(rows, subject):
     print("targets: overall >= 90 %, every voice >= 80 %, wrong song <= 1 %, p50 <= 600 ms")
 
 
-def http_latency(subject, rounds=3, per_round=5):
+def http_latency(subject, rounds=3, per_round=5, baseline=BASELINE):
     """Request → answer over HTTP for a 3 s spoken command, to a real ``python app.py`` per
     recogniser (baseline and subject alternated request by request); min/median/max of the
     per-round medians."""
@@ -228,7 +245,7 @@ def http_latency(subject, rounds=3, per_round=5):
     command = pcm_to_wav((pcm + bytes(3 * 32000))[: 3 * 32000], 16000)
     folder = Path(tempfile.mkdtemp(prefix="bench-speech-"))
     servers = {name: Server(folder / name, toys=1, env={"SPEECH_ASR": asr})
-               for name, asr in (("baseline", BASELINE), ("subject", subject))}
+               for name, asr in (("baseline", baseline), ("subject", subject))}
     medians = {name: [] for name in servers}
     try:
         for _ in range(rounds + 1):  # the first round warms the workers and is dropped
@@ -249,7 +266,7 @@ def http_latency(subject, rounds=3, per_round=5):
           f"min / median / max of {rounds} rounds:")
     for name, values in medians.items():
         values = sorted(values[1:]) if len(values) > 1 else values
-        label_ = BASELINE if name == "baseline" else subject
+        label_ = baseline if name == "baseline" else subject
         print(f"   {name:9} {label_:12} {values[0] * 1000:5.0f} / "
               f"{statistics.median(values) * 1000:5.0f} / {values[-1] * 1000:5.0f} ms")
 
@@ -257,14 +274,17 @@ def http_latency(subject, rounds=3, per_round=5):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="every voice, plus noisy copies")
-    parser.add_argument("--asr", default="hybrid", help="subject recogniser (SPEECH_ASR name)")
+    parser.add_argument("--asr", default="scored", help="subject recogniser (SPEECH_ASR name)")
+    parser.add_argument("--baseline", default=BASELINE, help="baseline recogniser")
+    parser.add_argument("--phrases", type=int, default=0,
+                        help="commands per voice (default: all), a different slice per voice")
     parser.add_argument("--errors", action="store_true", help="print every miss")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP latency part")
     args = parser.parse_args()
     voices = FULL_VOICES if args.full else QUICK_VOICES
-    run(voices, args.full, args.asr, args.errors)
+    run(voices, args.full, args.asr, args.errors, args.phrases, args.baseline)
     if not args.no_http:
-        http_latency(args.asr)
+        http_latency(args.asr, baseline=args.baseline)
 
 
 if __name__ == "__main__":

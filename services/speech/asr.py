@@ -35,13 +35,18 @@ class Recognition:
     """What was heard: ``text`` (lower case words, "" if nothing), ``heard`` (False for
     silence or failure), ``seconds`` spent decoding, ``alternatives`` (the next best
     hypotheses, best first, for ``intents.match_intent_nbest``), ``second`` (another
-    recogniser's ``Recognition`` of the same audio, for a cross-check, or None)."""
+    recogniser's ``Recognition`` of the same audio, for a cross-check, or None), ``scores``
+    (``(domain sentence, score)`` pairs, best first, from a recogniser that scores candidate
+    sentences: ``whisper.ScoringRecognizer``) and ``own_score`` (the same score of its own free
+    transcript, or None)."""
 
     text: str
     heard: bool
     seconds: float = 0.0
     alternatives: tuple = ()
     second: object = None
+    scores: tuple = ()
+    own_score: float = None
 
 
 class PocketsphinxRecognizer:
@@ -280,14 +285,20 @@ class FakeRecognizer:
         """Nothing to build."""
 
 
-PROVIDERS = ("hybrid", "whisper", "pocketsphinx")
+PROVIDERS = ("scored", "hybrid", "whisper", "pocketsphinx")
 
 
 def build_provider(name):
-    """A new in-process recogniser for the ``SPEECH_ASR`` name ``name``: ``hybrid`` (Whisper
-    cross-checked by pocketsphinx), ``whisper``, ``pocketsphinx``, or ``package.module:factory``
+    """A new in-process recogniser for the ``SPEECH_ASR`` name ``name``: ``scored`` (Whisper
+    scoring the domain sentences nearest to its own and one pocketsphinx pass's readings, with
+    the ``hybrid`` decision when unsure), ``hybrid`` (Whisper cross-checked by pocketsphinx),
+    ``whisper``, ``pocketsphinx``, or ``package.module:factory``
     (a callable returning an object with ``recognize(pcm, vocabulary)``) for a provider of your
     own. Raises ``ValueError`` for an unknown name."""
+    if name == "scored":
+        from services.speech.whisper import ScoringRecognizer
+
+        return ScoringRecognizer(second=WarpedRecognizer(warps=()))
     if name == "pocketsphinx":
         return WarpedRecognizer()
     if name == "whisper":
@@ -315,7 +326,7 @@ def make_recognizer(config):
     """
     from services.speech.pool import RecognizerPool
 
-    kind = config.get("SPEECH_ASR", "hybrid")
+    kind = config.get("SPEECH_ASR", "scored")
     if kind == "fake":
         return FakeRecognizer()
     if kind not in PROVIDERS and ":" not in kind:

@@ -9,7 +9,7 @@ a song to play, a prompt opening a conversation with a friend, or a spoken chat 
 import logging
 
 from services.errors import InvalidInput, NotFound
-from services.speech.domain import DomainSnapper
+from services.speech.domain import DomainSnapper, meaning
 from services.speech.intents import (
     Chat,
     Context,
@@ -18,11 +18,14 @@ from services.speech.intents import (
     Play,
     Song,
     Unknown,
+    best_friend,
     match_intent,
     match_intent_nbest,
 )
 from services.speech.language import Vocabulary
+from services.speech.scoring import CHAT, DomainSentences
 from services.speech.smalltalk import SAY_AGAIN
+from services.speech.words import normalize
 from services.store.ids import parse_id
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,12 @@ AI = "ai"
 TALK_TO = "You can talk to {name} now."
 MAX_REQUEST_SECONDS = 10.0  # a spoken command is a few seconds
 AGREEING = 3  # alternatives that must agree to overrule a chat reading (bench-measured)
+# A scored sentence is taken when it beats every sentence meaning something else by SCORE_MARGIN
+# and Whisper's own transcript fits the audio at most SCORE_SLACK better (mean token
+# log-probabilities; tuned on development recordings, not the bench's).
+SCORE_MARGIN = 0.25
+SCORE_SLACK = 3.0
+SCORE_FLOOR = -4.0  # a request fitting the audio worse than this is not taken
 
 
 class StoreSpeechContext:
@@ -69,6 +78,11 @@ _SNAPPER = DomainSnapper()
 def decide(heard, context, understood=None, snapper=_SNAPPER):
     """The intent of ``heard`` (a ``Recognition``) in ``context``.
 
+    Scored candidates (``heard.scores``, see ``whisper.ScoringRecognizer``): the best one when
+    it is clearly the best (``scored_intent``) and, for a request, a reading leans towards it
+    (``_compatible``), else as below with its two readings; when
+    those ask again but the free transcript fits the audio far better than any domain sentence
+    (small talk the toy's language lacks), chat with that transcript.
     One recogniser: its best reading corrected by its n-best (``match_intent_nbest``). Two
     (``heard.second``, see ``asr.HybridRecognizer``): the first (Whisper, open vocabulary) is
     snapped to the nearest domain sentence (``domain.DomainSnapper``); a play or message
@@ -77,6 +91,37 @@ def decide(heard, context, understood=None, snapper=_SNAPPER):
     "say that again" — the second alone played a wrong song for ~5 % of the bench's
     recordings. Failing both, the first's chat (or the second's reading).
     """
+    if heard.scores:
+        chosen = scored_intent(heard, context)
+        if chosen is not None and _compatible(heard, chosen, context, snapper):
+            return chosen
+        unsure = _two_readings(heard, context, understood, snapper)
+        if isinstance(unsure, Unknown) and _out_of_domain(heard):
+            return Chat(normalize(heard.text))
+        return unsure
+    return _two_readings(heard, context, understood, snapper)
+
+
+def _compatible(heard, intent, context, snapper):
+    """Whether a scored ``intent`` agrees with a reading: chat always; a request when the free
+    transcript or the second reading leans towards it (``DomainSnapper.supports``), so a
+    sentence that merely scored well ("can you play happy birthday" for "Can you play that we
+    will run the murs", pocketsphinx hearing the wheels on the bus) plays nothing."""
+    if not isinstance(intent, (Play, Message)):
+        return True
+    second = heard.second.text if heard.second is not None and heard.second.heard else ""
+    return any(snapper.supports(text, intent, context) for text in (heard.text, second) if text)
+
+
+def _out_of_domain(heard, slack=SCORE_SLACK):
+    """Whether Whisper's free transcript fits the audio ``slack`` better than every domain
+    sentence: the child said something the toy's language does not have (small talk)."""
+    best = max((score for _, score in heard.scores), default=None)
+    return (bool(normalize(heard.text)) and heard.own_score is not None and best is not None
+            and heard.own_score - best > slack)
+
+
+def _two_readings(heard, context, understood, snapper):
     if heard.second is None:
         return _reading(heard, context, understood)
     text = heard.text if heard.heard else ""
@@ -90,6 +135,59 @@ def decide(heard, context, understood=None, snapper=_SNAPPER):
             return second
         return Unknown("")
     return first if isinstance(first, Chat) else second
+
+
+_DOMAIN = DomainSentences()
+
+
+def scored_intent(heard, context, margin=SCORE_MARGIN, slack=SCORE_SLACK, floor=SCORE_FLOOR,
+                  domain=_DOMAIN):
+    """The intent of the best-scored sentence of ``heard.scores`` when it beats every sentence
+    meaning something else (another song, another friend, chat) by ``margin``, the free
+    transcript scores at most ``slack`` above it and, for a play or message request, it scores
+    at least ``floor``; else None (not sure).
+
+    A sentence means what the domain language built it for (``scoring.domain_meanings``: "your
+    boat" is a span of "Row Row Row Your Boat"; "call robert" and "call daddy" are one friend);
+    a chat sentence gives ``Chat`` of that sentence."""
+    sentences, meanings = domain.get(vocabulary_for(context))
+    built = dict(zip(sentences, meanings, strict=True))
+    best = {}
+    for sentence, score in heard.scores:
+        intent = _intent_of(sentence, built.get(sentence, ()), context)
+        if intent is None:
+            continue
+        what = meaning(intent)
+        if what not in best or score > best[what][0]:
+            best[what] = (score, intent)
+    if not best:
+        return None
+    ranked = sorted(best.values(), key=lambda pair: -pair[0])
+    score, intent = ranked[0]
+    if len(ranked) > 1 and score - ranked[1][0] < margin:
+        return None
+    if heard.own_score is not None and heard.own_score - score > slack:
+        return None
+    if isinstance(intent, (Play, Message)) and score < floor:
+        return None
+    return intent
+
+
+def _intent_of(sentence, built_for, context):
+    """The intent of a domain ``sentence`` built for ``built_for`` (a ``domain_meanings``
+    value, or ``()`` when unknown: then as ``match_intent`` reads it); None for none."""
+    if built_for is None:
+        return None
+    if built_for == CHAT:
+        return Chat(sentence)
+    if built_for and built_for[0] == "title":
+        song = next((s for s in context.songs if normalize(s.title) == built_for[1]), None)
+        return Play(song.music, song.title) if song else None
+    if built_for and built_for[0] == "name":
+        hit = best_friend(built_for[1], context.friends)
+        return Message(*hit) if hit else None
+    intent = match_intent(sentence, context)
+    return None if isinstance(intent, Unknown) else intent
 
 
 def _reading(heard, context, understood):

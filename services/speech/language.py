@@ -17,7 +17,8 @@ from services.speech.words import FAMILY_ALIASES, tokens
 PLAY_FRAMES = ("play {}", "play {} please", "please play {}", "can you play {}", "sing {}",
                "sing me {}", "can you sing {}", "i want to hear {}", "i want to listen to {}",
                "put on {}", "play the song {}", "lets sing {}", "{}", "i would like to hear {}",
-               "can you put on {}", "lets listen to {}", "play me {}", "could you play {}")
+               "can you put on {}", "lets listen to {}", "play me {}", "could you play {}",
+               "i want {}", "i want the {}")
 MESSAGE_FRAMES = ("send a message to {}", "talk to {}", "tell {}", "call {}", "message {}",
                   "i want to talk to {}", "can i talk to {}", "send {} a message",
                   "i want to send a message to {}", "speak to {}", "i want to call {}",

@@ -96,6 +96,11 @@ class WhisperRecognizer:
             self._load()
 
     def _transcribe(self, speech, vocabulary):
+        text, no_speech, _, _ = self._encode_and_transcribe(speech, vocabulary)
+        return text, no_speech
+
+    def _encode_and_transcribe(self, speech, vocabulary, to_cpu=False):
+        """``(first utterance, no-speech probability, raw transcript, encoder output)``."""
         import ctranslate2
         import numpy
 
@@ -107,14 +112,14 @@ class WhisperRecognizer:
         features = model.feature_extractor(audio)
         encoded = model.model.encode(
             ctranslate2.StorageView.from_array(numpy.ascontiguousarray(features[None])),
-            to_cpu=False)
+            to_cpu=to_cpu)
         prompt = self._prompt(vocabulary)
         result = model.model.generate(  # max_length counts the prompt too
             encoded, [prompt], beam_size=1, max_length=len(prompt) + MAX_TOKENS,
             return_no_speech_prob=True, suppress_blank=True, no_repeat_ngram_size=3)[0]
         eot = self._tokenizer.eot
-        ids = [t for t in result.sequences_ids[0] if t < eot]
-        return first_utterance(self._tokenizer.decode(ids)), result.no_speech_prob
+        raw = self._tokenizer.decode([t for t in result.sequences_ids[0] if t < eot])
+        return first_utterance(raw), result.no_speech_prob, raw, encoded
 
     def _prompt(self, vocabulary):
         """Token ids: the vocabulary as previous text, then the start of a transcript."""
@@ -145,3 +150,84 @@ class WhisperRecognizer:
             self._model = model
             log.info("whisper model loaded in %.1f s", time.perf_counter() - started)
         return self._model
+
+
+class ScoringRecognizer(WhisperRecognizer):
+    """Whisper as a scorer of the toy's own sentences (see ``scoring``): one encoding of the
+    audio, a free transcript (as ``WhisperRecognizer``), ``second``'s readings (pocketsphinx
+    with the toy's domain model: in-domain guesses even when Whisper garbles a word), then the
+    ``candidates`` domain sentences nearest to all of those (at most ``per_meaning`` asking for
+    the same thing), each scored by forcing it through
+    Whisper's decoder. The free transcript is scored the same way, as the yardstick of how well
+    any text fits the audio.
+
+    Scoring reuses the encoder output cut to the speech plus as long again (at least
+    ``score_tail`` seconds more): forced text needs no long silent tail, and the decoder's cost
+    grows with the encoder positions it attends to, times the candidates.
+    """
+
+    name = "scored"
+
+    def __init__(self, second=None, candidates=None, per_meaning=None, score_tail=1.0,
+                 **options):
+        from services.speech.scoring import MAX_CANDIDATES, PER_MEANING, DomainSentences
+
+        super().__init__(**options)
+        self.second, self.score_tail = second, score_tail
+        self.candidates = candidates or MAX_CANDIDATES
+        self.per_meaning = per_meaning or PER_MEANING
+        self._sentences = DomainSentences()
+
+    def recognize(self, pcm, vocabulary):
+        """A ``Recognition`` with ``scores`` (``(sentence, mean log-probability)``, best
+        first), ``own_score`` (the free transcript's) and ``second`` (the other reading)."""
+        from services.speech.scoring import shortlist
+
+        started = time.perf_counter()
+        other = self.second.recognize(pcm, vocabulary) if self.second is not None else None
+        other_heard = other is not None and other.heard
+        speech = trim_silence(pcm)
+        if is_silent(speech):
+            return Recognition("", False, time.perf_counter() - started)
+        with self._lock:
+            text, no_speech, raw, encoded = self._encode_and_transcribe(speech, vocabulary,
+                                                                        to_cpu=True)
+            heard = bool(text) and no_speech < NO_SPEECH
+            free = " ".join(raw.split()) if heard else ""
+            readings = [free, *((other.text, *other.alternatives) if other_heard else ())]
+            candidates = shortlist(readings, self._sentences.get(vocabulary), self.candidates,
+                                   self.per_meaning)
+            scores, own = self._score(encoded, speech, candidates, free, vocabulary)
+        ranked = tuple(sorted(zip(candidates, scores, strict=True), key=lambda p: -p[1]))
+        log.debug("scored: heard %r, best %s, own %s", text, ranked[:3], own)
+        return Recognition(text if heard else "", heard or other_heard,
+                           time.perf_counter() - started,
+                           other.alternatives if other_heard else (), other, ranked, own)
+
+    def prepare(self, vocabulary):
+        """Load Whisper and prepare ``second``."""
+        super().prepare(vocabulary)
+        if self.second is not None:
+            self.second.prepare(vocabulary)
+
+    def _score(self, encoded, speech, candidates, free, vocabulary):
+        """``(scores of candidates, score of free or None)``: mean token log-probabilities."""
+        import ctranslate2
+        import numpy
+
+        from services.speech.scoring import sentence_score, written
+
+        texts = [written(c, vocabulary) for c in candidates] + ([free] if free else [])
+        if not texts:
+            return [], None
+        tokenizer = self._tokenizer
+        tokens = [tokenizer.encode(" " + t) for t in texts]
+        frames = len(speech) // 2 // 160  # mel frames of the speech (10 ms each)
+        encoded = numpy.asarray(encoded)
+        keep = min(encoded.shape[1], frames + int(self.score_tail * 50))  # 20 ms positions
+        batch = numpy.ascontiguousarray(numpy.repeat(encoded[:, :keep], len(texts), axis=0))
+        results = self._model.model.align(ctranslate2.StorageView.from_array(batch),
+                                          list(tokenizer.sot_sequence), tokens,
+                                          min(frames, 2 * keep))
+        scores = [sentence_score(r.text_token_probs) for r in results]
+        return scores[:len(candidates)], (scores[-1] if free else None)
