@@ -1,6 +1,6 @@
 """Event-loop responsiveness of a real ``python app.py`` (a script, not a test).
 
-    python bench/event_loop.py [--quick] [--push-only] [--no-redis]
+    python bench/event_loop.py [--quick] [--push-only] [--no-redis] [--toys N]
 
 1. ``/healthz`` latency p99 while 4 toys send assistant requests non-stop (one each: the
    per-toy in-flight limit) and 16 voice uploads run, against ``/healthz`` on the idle server.
@@ -357,6 +357,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter phases, fewer toys")
     parser.add_argument("--push-only", action="store_true", help="part 2 only")
+    parser.add_argument("--toys", type=int, default=None,
+                        help="toy sockets in part 2 (default 50 with --quick, else 300)")
     parser.add_argument("--no-redis", action="store_true",
                         help="part 2 without the Redis message queue (no redis-server needed)")
     args = parser.parse_args()
@@ -370,7 +372,8 @@ def main():
             from tests.redis_process import RedisProcess
 
             redis = RedisProcess().start()  # its own redis-server on a free port
-        bench_push(folder, 3, toys=50 if args.quick else 300, pushes=50 if args.quick else 150,
+        toys = args.toys or (50 if args.quick else 300)
+        bench_push(folder, 3, toys=toys, pushes=50 if args.quick else 150,
                    redis_url=redis and redis.url)
     finally:
         if redis is not None:
