@@ -1,5 +1,6 @@
 """The deployment kit's nginx sites are valid for Debian's nginx (``nginx -t``), with the
-certificate and paths pointed into a temp folder, and include the same shared locations."""
+certificate and paths pointed into a temp folder, and include the same shared locations (and
+the X-Accel-Redirect media location)."""
 
 import re
 import shutil
@@ -15,11 +16,13 @@ SITES = {
     "smarttoy.conf": {
         "/etc/letsencrypt/live/toys.example.com/fullchain.pem": "{tmp}/cert.pem",
         "/etc/letsencrypt/live/toys.example.com/privkey.pem": "{tmp}/key.pem",
-        "/var/log/nginx/": "{tmp}/", "/etc/nginx/smarttoy-locations.conf": "{locations}"},
+        "/var/log/nginx/": "{tmp}/", "/etc/nginx/smarttoy-locations.conf": "{locations}",
+        "/etc/nginx/smarttoy-media.conf": "{media}"},
     "compose-site.conf": {
         "/etc/nginx/tls/fullchain.pem": "{tmp}/cert.pem", "/etc/nginx/tls/privkey.pem":
         "{tmp}/key.pem", "/etc/nginx/smarttoy-locations.conf": "{locations}",
-        "http2 on;": "", "app1:5000": "127.0.0.1:5001", "app2:5000": "127.0.0.1:5002",
+        "/etc/nginx/smarttoy-media.conf": "{media}", "http2 on;": "",
+        "app1:5000": "127.0.0.1:5001", "app2:5000": "127.0.0.1:5002",
         "app3:5000": "127.0.0.1:5003"},
 }
 
@@ -33,9 +36,11 @@ def test_nginx_site_is_valid(site, tmp_path):
     cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
     text = (ROOT / "deploy" / "nginx" / site).read_text()
     assert "include /etc/nginx/smarttoy-locations.conf;" in text
+    assert "include /etc/nginx/smarttoy-media.conf;" in text
     locations = ROOT / "deploy" / "nginx" / "smarttoy-locations.conf"
+    media = ROOT / "deploy" / "nginx" / "smarttoy-media.conf"
     for old, new in SITES[site].items():
-        text = text.replace(old, new.format(tmp=tmp_path, locations=locations))
+        text = text.replace(old, new.format(tmp=tmp_path, locations=locations, media=media))
     # Listen on free-to-fail loopback ports only: -t never binds, but keep it local anyway.
     text = re.sub(r"listen (\[::\]:)?(\d+)", lambda m: f"listen 127.0.0.1:1{m.group(2)}"
                   if not m.group(1) else "listen [::1]:1" + m.group(2), text)
