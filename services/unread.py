@@ -12,20 +12,31 @@ after. See ``services/store/counters.py`` for why.
 
 import logging
 import threading
+import time
 
 from services.store.counters import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 
 
+REPAIR_SECONDS = 1.0
+
+
 class UnreadCounters:
-    def __init__(self, unread_store, message_store):
+    """``repair_seconds``: how often a process that missed a count while Redis was unreachable
+    retries invalidating the stale hashes in the background (so other processes, which read
+    the same hash, see exact counts soon after Redis is back, even if this one gets no more
+    requests)."""
+
+    def __init__(self, unread_store, message_store, repair_seconds=REPAIR_SECONDS):
         self._redis = unread_store
         self._messages = message_store
+        self.repair_seconds = repair_seconds
         # Receivers whose count changed while Redis was unreachable: their hash (if Redis kept
         # it) is stale and is invalidated as soon as Redis answers again.
         self._stale = set()
         self._stale_lock = threading.Lock()
+        self._repairing = False
 
     def counts(self, receiver):
         """``{sender_id: n}`` with only non-zero counts."""
@@ -86,6 +97,22 @@ class UnreadCounters:
     def _mark_stale(self, receiver):
         with self._stale_lock:
             self._stale.add(receiver)
+            start, self._repairing = not self._repairing, True
+        if start:
+            threading.Thread(target=self._repair, name="unread-repair", daemon=True).start()
+
+    def _repair(self):
+        """Retry ``_invalidate_stale`` every ``repair_seconds`` until nothing is stale."""
+        while True:
+            time.sleep(self.repair_seconds)
+            try:
+                self._invalidate_stale()
+            except REDIS_ERRORS:
+                continue
+            with self._stale_lock:
+                if not self._stale:
+                    self._repairing = False
+                    return
 
     def _invalidate_stale(self):
         """Drop the hashes that missed a change while Redis was down; raises on Redis errors."""

@@ -3,6 +3,7 @@ MongoDB when Redis is flushed mid-run, answered from MongoDB when Redis is down.
 
 import random
 import threading
+import time
 
 import pytest
 import redis
@@ -12,6 +13,7 @@ from redis.retry import Retry
 from services.auth import Caller
 from services.speech.tts import FakeTTS
 from services.store.unread_cache import CachedUnreadStore
+from services.unread import UnreadCounters
 from tests.messaging import FakeConverter, Family, unread_in_mongo
 from tests.support import Api
 
@@ -185,6 +187,33 @@ def test_every_endpoint_answers_from_mongodb_when_redis_is_down(down_api):
     assert len(api.ok("/chat_list", family.parent, chat_id=family.chat_id)) == 4
     assert api.ok("/auto_login", family.parent)["chat"] == {"count": 0}
     assert api.client.get("/healthz").get_json()["data"]["redis"] == "down"
+
+
+def test_a_missed_count_is_repaired_for_other_processes_without_more_requests(api):
+    """A process that missed an increment (Redis unreachable) invalidates the stale hash in
+    the background once Redis answers, so another process reading the same hash gets the exact
+    count although the first one serves no further request."""
+    family = Family(api)
+    parent = family.parent_caller()
+    messages, unread = api.services.messages, api.services.unread
+    unread.repair_seconds = 0.05
+    messages.send_voice_message(parent, {"to_user": family.toy_id}, b"x", "reco_file")
+    store = api.services.store.unread
+    other_process = UnreadCounters(store, api.services.store.messages)
+    assert other_process.counts(family.toy_id) == {family.parent_id: 1}
+    real_add, real_drop = store.add, store.drop
+
+    def unreachable(*args):
+        raise redis.exceptions.ConnectionError("down")
+
+    store.add = store.drop = unreachable  # the whole request long: nothing reaches Redis
+    messages.send_voice_message(parent, {"to_user": family.toy_id}, b"x", "reco_file")
+    store.add, store.drop = real_add, real_drop
+    deadline = time.monotonic() + 10
+    while other_process.counts(family.toy_id) != {family.parent_id: 2} \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert other_process.counts(family.toy_id) == {family.parent_id: 2}
 
 
 def test_changes_missed_while_redis_was_down_are_recounted(api, redis_client, redis_prefix):
