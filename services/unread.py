@@ -109,6 +109,11 @@ class UnreadCounters:
                 self._invalidate_stale()
             except REDIS_ERRORS:
                 continue
+            except Exception:  # e.g. the client was closed: the next missed count restarts it
+                log.exception("unread repair stopped")
+                with self._stale_lock:
+                    self._repairing = False
+                return
             with self._stale_lock:
                 if not self._stale:
                     self._repairing = False
