@@ -19,6 +19,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def ok(server, path, token=None, **fields):
+    """``server.post`` that must succeed (200, code 0); returns the answer's ``data``."""
+    status, body = server.post(path, token, **fields)
+    assert status == 200 and body["code"] == 0, (path, status, body)
+    return body["data"]
+
+
 class ServerProcess:
     """``python app.py`` with the given environment; ``url`` once ``/healthz`` answers."""
 

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.redis_process import RedisProcess
-from tests.server_process import ROOT, ServerProcess
+from tests.server_process import ROOT, ServerProcess, ok
 
 PER_PHASE = 12
 FAULT_AT = 4
@@ -60,12 +60,6 @@ def tone_wav(seconds=1.0, rate=8000):
                                                                           / rate)))
                                  for i in range(int(seconds * rate))))
     return buffer.getvalue()
-
-
-def ok(server, path, token=None, **fields):
-    status, body = server.post(path, token, **fields)
-    assert status == 200 and body["code"] == 0, (path, status, body)
-    return body["data"]
 
 
 class Rig:

@@ -27,7 +27,7 @@ from tests.fakes.lovense_fixtures import (  # noqa: F401
     socket_server_fixture,
 )
 from tests.fakes.netguard import loopback_only  # noqa: F401  (autouse guard)
-from tests.server_process import two_servers_and_local_services
+from tests.server_process import ok, two_servers_and_local_services
 from tests.support import Api
 from tests.test_lovense_http import SECRET
 
@@ -124,12 +124,6 @@ def cluster(real_redis, wire_mongo_uri, tmp_path, redis_prefix, redis_client, au
            "LOVENSE_SESSION_LEASE": 1.5}
     yield from two_servers_and_local_services(env, tmp_path, wire_mongo_uri, redis_prefix,
                                               redis_client)
-
-
-def ok(server, path, token=None, **fields):
-    status, body = server.post(path, token, **fields)
-    assert status == 200 and body["code"] == 0, (path, status, body)
-    return body["data"]
 
 
 def test_session_owned_by_one_process_serves_all_and_is_taken_over(

@@ -23,7 +23,7 @@ from bson import ObjectId
 from services.errors import NotFound
 from services.media.grid import CHUNK_BYTES, GridFSMedia
 from tests.messaging import FakeConverter, Family, make_samples
-from tests.server_process import two_servers_and_local_services
+from tests.server_process import ok, two_servers_and_local_services
 from tests.support import Api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,12 +153,6 @@ def servers(wire_mongo_uri, tmp_path, redis_prefix, redis_client):
         client = pymongo.MongoClient(wire_mongo_uri)
         yield a, b, local, client[env["MONGO_DB"]]
         client.close()
-
-
-def ok(server, path, token=None, **fields):
-    status, body = server.post(path, token, **fields)
-    assert status == 200 and body["code"] == 0, (path, status, body)
-    return body["data"]
 
 
 def upload(server, token, to_user, data):

@@ -14,7 +14,7 @@ import websocket
 
 from tests.conftest import TEST_REDIS_URL
 from tests.messaging import make_samples
-from tests.server_process import two_servers_and_local_services
+from tests.server_process import ok, two_servers_and_local_services
 
 DEADLINE = 10.0
 
@@ -31,12 +31,6 @@ def cluster(real_redis, wire_mongo_uri, tmp_path, redis_prefix, redis_client):
            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     yield from two_servers_and_local_services(env, tmp_path, wire_mongo_uri, redis_prefix,
                                               redis_client)
-
-
-def ok(server, path, token=None, **fields):
-    status, body = server.post(path, token, **fields)
-    assert status == 200 and body["code"] == 0, (path, status, body)
-    return body["data"]
 
 
 def wait_for_subscribers(channel, count=1, timeout=DEADLINE):
