@@ -242,3 +242,53 @@ def test_an_empty_in_on_an_indexed_field_matches_nothing(store):
     store.requests.insert({"req_user": "t1", "add_user": "t2", "status": 0})
     assert store.requests.for_toys([]) == []
     assert [r["add_user"] for r in store.requests.for_toys(["t2"])] == ["t2"]
+
+
+def _sql_reads(database):
+    """A list that receives every SELECT the database's pooled connections run."""
+    statements = []
+    with database.connection() as conn:
+        conn.set_trace_callback(lambda sql: statements.append(sql)
+                                if sql.lstrip().upper().startswith("SELECT") else None)
+    return statements
+
+
+def test_a_repeated_read_is_served_from_the_read_cache_until_a_write(tmp_path):
+    database = DocClient(tmp_path / "store")["smarttoy"]
+    toys = database["toys"]
+    toys.create_index([("bind_user", 1)])
+    toys.insert_one({"_id": "t1", "bind_user": "u1", "name": "Teddy"})
+    reads = _sql_reads(database)
+    assert toys.find({"bind_user": "u1"})[0]["name"] == "Teddy"
+    first = len(reads)
+    assert first >= 1
+    found = toys.find({"bind_user": "u1"})
+    assert len(reads) == first  # answered from the cache
+    found[0]["name"] = "changed by the caller"  # callers get documents of their own
+    assert toys.find({"bind_user": "u1"}, {"name": 1})[0] == {"_id": "t1", "name": "Teddy"}
+    toys.update_one({"_id": "t1"}, {"$set": {"name": "Bear"}})
+    assert toys.find({"bind_user": "u1"})[0]["name"] == "Bear"
+    assert len(reads) > first
+
+
+def test_a_write_by_another_process_empties_the_read_cache(tmp_path):
+    counters = DocClient(tmp_path / "store")["smarttoy"]["counters"]
+    counters.insert_one({"_id": "c", "n": 0})
+    assert counters.find_one({"_id": "c"})["n"] == 0
+    child = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "store")], cwd=ROOT,
+                           timeout=120)
+    assert child.returncode == 0
+    assert counters.find_one({"_id": "c"})["n"] == 200
+
+
+def test_large_results_are_not_kept_in_the_read_cache(tmp_path):
+    database = DocClient(tmp_path / "store")["smarttoy"]
+    messages = database["messages"]
+    messages.insert_many([{"chat": "c", "i": i} for i in range(100)])
+    reads = _sql_reads(database)
+    assert len(messages.find({"chat": "c"})) == 100
+    assert len(messages.find({"chat": "c"})) == 100
+    assert len(reads) == 2  # read from the file both times
+    assert len(messages.find({"chat": "c"}, limit=10)) == 10
+    assert len(messages.find({"chat": "c"}, limit=10)) == 10
+    assert len(reads) == 3

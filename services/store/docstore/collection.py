@@ -25,6 +25,7 @@ from services.store.docstore.matching import (
     sort_documents,
     upsert_seed,
 )
+from services.store.docstore.readcache import cache_key
 
 
 class Collection:
@@ -39,8 +40,17 @@ class Collection:
     def find(self, filter=None, projection=None, skip=0, limit=0, sort=None):  # noqa: A002
         """Matching documents as a list (pymongo's keyword arguments; no open cursor)."""
         filter = _as_filter(filter)  # noqa: A001
-        with self.database.connection() as conn:
-            docs = self._find(conn, filter, skip, limit, _sort_spec(sort))
+        sort = _sort_spec(sort)
+        cache = self.database.read_cache()
+        key = cache_key(self.name, filter, skip, limit, sort)
+        found = cache.get(key)
+        if found is None:
+            blobs = {}
+            with self.database.connection() as conn:
+                docs = self._find(conn, filter, skip, limit, sort, blobs)
+            cache.put(key, [blobs[rid] for rid, _ in docs])
+        else:
+            docs = [(None, bson.decode(blob)) for blob in found]
         return [project(d, projection) for _, d in docs]
 
     def find_one(self, filter=None, projection=None, sort=None):  # noqa: A002
@@ -50,17 +60,18 @@ class Collection:
     def count_documents(self, filter):  # noqa: A002
         return len(self.find(filter, {"_id": 1}))
 
-    def _find(self, conn, query, skip=0, limit=0, sort=None):
-        """``[(rid, doc)]`` of documents matching ``query``."""
+    def _find(self, conn, query, skip=0, limit=0, sort=None, blobs=None):
+        """``[(rid, doc)]`` of documents matching ``query`` (``blobs``: a dict that receives
+        each found document's stored BSON by rid)."""
         indexes = self.database.indexes(self.name)
         id_key = _id_lookup(query)
         if id_key is not None:
-            return self._collect(self._by_ids(conn, id_key), query, skip, limit, sort)
+            return self._collect(self._by_ids(conn, id_key), query, skip, limit, sort, blobs)
         plan = ix.plan(indexes, query)
         if sort:
             ordered = self._ordered_rows(conn, indexes, plan, sort)
             if ordered is not None:
-                return self._collect(ordered, query, skip, limit, None)
+                return self._collect(ordered, query, skip, limit, None, blobs)
         if plan is not None:
             rows = conn.execute(
                 f"SELECT d.rid, d.doc FROM {self._table} d WHERE d.rid IN "
@@ -69,7 +80,7 @@ class Collection:
             rows = self._or_rows(conn, indexes, query["$or"])
         else:
             rows = conn.execute(f"SELECT rid, doc FROM {self._table} ORDER BY rid")
-        return self._collect(rows, query, skip, limit, sort)
+        return self._collect(rows, query, skip, limit, sort, blobs)
 
     def _ordered_rows(self, conn, indexes, plan, sort):
         """Rows in ``sort`` order straight from an index, or None when none yields it."""
@@ -129,7 +140,7 @@ class Collection:
         return rows
 
     @staticmethod
-    def _collect(rows, query, skip, limit, sort):
+    def _collect(rows, query, skip, limit, sort, blobs=None):
         """Decode, filter, then sort (when not already sorted), skip and limit."""
         found, seen = [], set()
         query = compile_query(query)
@@ -141,6 +152,8 @@ class Collection:
             doc = bson.decode(blob)
             if not query or matches(doc, query):
                 found.append((rid, doc))
+                if blobs is not None:
+                    blobs[rid] = blob
                 if stop is not None and len(found) >= stop:
                     break
         if hasattr(rows, "close"):

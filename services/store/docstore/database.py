@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from services.store.docstore.collection import Collection
 from services.store.docstore.indexes import IndexSpec
+from services.store.docstore.readcache import ReadCache
 
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 BUSY_TIMEOUT_S = 10.0
@@ -61,6 +62,9 @@ class Database:
         self._indexes = {}
         self._collections = set()
         self._schema_version = None
+        self._watch = None  # a connection that only reads PRAGMA data_version
+        self._watch_lock = threading.Lock()
+        self._cache, self._cache_version = ReadCache(), None
         with self.connection() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS _indexes (coll TEXT NOT NULL, "
                          "name TEXT NOT NULL, spec TEXT NOT NULL, tbl TEXT NOT NULL, "
@@ -102,11 +106,27 @@ class Database:
                 raise
             conn.execute("COMMIT")
 
+    def read_cache(self):
+        """The ReadCache of the file as it is now (a new, empty one once anything committed)."""
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S,
+                                              isolation_level=None, check_same_thread=False)
+            version = self._watch.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._cache_version:
+                self._cache, self._cache_version = ReadCache(), version
+            return self._cache
+
     def close(self):
         with self._lock:
             for conn in self._free:
                 conn.close()
             self._free.clear()
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
+            self._cache, self._cache_version = ReadCache(), None
 
     # ---- collections and their indexes ----------------------------------------------------
     def __getitem__(self, name):
