@@ -91,6 +91,7 @@ class Config:
             "UPLOAD_CONCURRENCY": _int("UPLOAD_CONCURRENCY", 0),
             "CONVERSION_TIMEOUT": _float("CONVERSION_TIMEOUT", 30),
             "TOKEN_TTL_DAYS": _float("TOKEN_TTL_DAYS", 30),
+            "AUTH_CACHE_SECONDS": _float("AUTH_CACHE_SECONDS", 30),
             "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
             "RATE_LIMIT": _env("RATE_LIMIT", "30/60"),
             "LOGIN_ACCOUNT_LIMIT": _env("LOGIN_ACCOUNT_LIMIT", "10/300"),

@@ -50,7 +50,10 @@ def open_store(settings, overrides):
     sole_writer = redis is None and not settings.get("REDIS_URL")  # its own fakeredis
     if redis is None:
         redis = open_redis(settings)
-    store = Store(db, redis, settings["REDIS_PREFIX"], sole_redis_writer=sole_writer)
+    # Shared Redis (many processes): token holders are kept per process, checked against Redis.
+    holder_cache = 0 if sole_writer else max(settings.get("AUTH_CACHE_SECONDS", 30), 0)
+    store = Store(db, redis, settings["REDIS_PREFIX"], sole_redis_writer=sole_writer,
+                  holder_cache_seconds=holder_cache)
     store.mongo_client = client
     return store
 

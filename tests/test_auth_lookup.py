@@ -42,7 +42,7 @@ class CountingCollection:
 @pytest.fixture
 def counted(make_app):
     db = CountingDatabase(mongomock.MongoClient()["smarttoy"])
-    return Api(make_app(mongo_db=db)), db
+    return Api(make_app({"AUTH_CACHE_SECONDS": 0}, mongo_db=db)), db
 
 
 def test_auto_login_reads_the_database_once(counted):
@@ -55,6 +55,30 @@ def test_auto_login_reads_the_database_once(counted):
     db.reads.clear()
     assert api.ok("/friend_list", token) == []
     assert db.reads == [("users", "find_one")]
+
+
+def test_with_shared_redis_a_known_token_is_not_looked_up_again_until_a_write(make_app):
+    """AUTH_CACHE_SECONDS (default): each process keeps the holders it found while the
+    generation in Redis stays the same; any write to users or toys, by any process, ends that."""
+    raw = mongomock.MongoClient()["smarttoy"]
+    db = CountingDatabase(raw)
+    first, second = Api(make_app(mongo_db=db)), Api(make_app(mongo_db=raw))
+    first.ok("/reg", username="kept", password="secret123", nickname="Kept", gender="1")
+    token = first.ok("/login", username="kept", password="secret123")["token"]
+    first.ok("/auto_login", token)
+    db.reads.clear()
+    assert first.ok("/auto_login", token)["nickname"] == "Kept"
+    assert first.ok("/friend_list", token) == []
+    assert ("users", "find_one") not in db.reads
+    other = second.ok("/login", username="kept", password="secret123")["token"]  # a write
+    assert first.ok("/auto_login", token)["nickname"] == "Kept"
+    assert db.reads.count(("users", "find_one")) == 1
+    first.ok("/auto_login", other)  # found under the same generation: kept too
+    assert first.ok("/auto_login", token) and first.ok("/auto_login", other)
+    assert db.reads.count(("users", "find_one")) == 2
+    second.ok("/logout", other)
+    assert first.post("/auto_login", other)[0] == 401
+    assert first.ok("/auto_login", token)["nickname"] == "Kept"
 
 
 def test_a_toy_token_is_one_lookup_on_toys(counted):

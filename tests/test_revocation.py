@@ -81,7 +81,7 @@ def test_logout_closes_the_plain_websocket(api):
 def _expire(api, token):
     """Make the token's stored entry (on its user or toy) expired."""
     hashed = __import__("hashlib").sha256(token.encode()).hexdigest()
-    holders = api.services.store.db["toys" if token.startswith("t.") else "users"]
+    holders = api.services.store.collections["toys" if token.startswith("t.") else "users"]
     doc = holders.find_one({"tokens.h": hashed})
     entries = [dict(e, exp=time.time() - 1) if e["h"] == hashed else e for e in doc["tokens"]]
     holders.update_one({"_id": doc["_id"]}, {"$set": {"tokens": entries}})

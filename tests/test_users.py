@@ -104,7 +104,7 @@ def test_logout_revokes_the_token_only(api):
 
 def test_expired_token_is_401(api):
     user_id, token = api.user()
-    users = api.services.store.db["users"]
+    users = api.services.store.collections["users"]
     entries = users.find_one({"_id": ObjectId(user_id)})["tokens"]
     users.update_one({"_id": ObjectId(user_id)},
                      {"$set": {"tokens": [dict(e, exp=1.0) for e in entries]}})

@@ -38,7 +38,7 @@ def add_device_control(services, settings, overrides):
 
     With ``REDIS_URL`` command pacing and socket sessions are shared by every process."""
     clients = overrides.get("lovense") or lovense_clients(settings)
-    links = LovenseStore(services.store.db)
+    links = LovenseStore(services.store.collections)
     timeout = float(settings["LOVENSE_TIMEOUT"])
     sessions = SocketSessions(clients.api, links, services.notifier,
                               settings["LOVENSE_PLATFORM"], clients.connect_socket, timeout)

@@ -7,6 +7,7 @@ from services.store.accounts import TokenStore, UserStore
 from services.store.content import ContentStore
 from services.store.counters import Breaker, UnreadStore, WindowStore
 from services.store.friends import ChatStore, FriendStore, RequestStore
+from services.store.holder_cache import GenerationStore, HolderCache, WatchedDb
 from services.store.indexes import ensure_indexes
 from services.store.leases import LeaseStore
 from services.store.messages import MessageStore
@@ -19,22 +20,35 @@ class Store:
     """Repositories over ``db`` (pymongo-compatible database) and ``redis`` (redis-py client).
 
     ``sole_redis_writer``: no other process or client writes ``redis`` (the embedded default's
-    own fakeredis), so unread counts read from it are kept in memory until written."""
+    own fakeredis), so unread counts read from it are kept in memory until written.
+    ``holder_cache_seconds``: keep token holders in this process for that long, checked against
+    a generation in Redis on each use (``services.store.holder_cache``); 0 = off.
 
-    def __init__(self, db, redis, redis_prefix="smarttoy:", sole_redis_writer=False):
+    ``collections`` is ``db`` as the repositories use it: with the holder cache, writes to
+    ``users`` and ``toys`` through it bump the generation (give it to any other writer)."""
+
+    def __init__(self, db, redis, redis_prefix="smarttoy:", sole_redis_writer=False,
+                 holder_cache_seconds=0):
         self.db = db
         self.redis = redis
         self.redis_prefix = redis_prefix
-        self.users = UserStore(db)
-        self.tokens = TokenStore(db)
-        self.devices = DeviceStore(db)
-        self.toys = ToyStore(db)
-        self.friends = FriendStore(db)
-        self.requests = RequestStore(db)
-        self.chats = ChatStore(db)
-        self.messages = MessageStore(db)
-        self.content = ContentStore(db)
         self.redis_breaker = Breaker()
+        holders = None
+        self.collections = db
+        if holder_cache_seconds:
+            generation = GenerationStore(redis, redis_prefix, self.redis_breaker)
+            holders = HolderCache(generation, max_age=holder_cache_seconds)
+            self.collections = WatchedDb(db, ("users", "toys"), generation.bump)
+        watched = self.collections  # every repository: any of them may write users or toys
+        self.users = UserStore(watched)
+        self.tokens = TokenStore(watched, holders)
+        self.devices = DeviceStore(watched)
+        self.toys = ToyStore(watched)
+        self.friends = FriendStore(watched)
+        self.requests = RequestStore(watched)
+        self.chats = ChatStore(watched)
+        self.messages = MessageStore(watched)
+        self.content = ContentStore(watched)
         self.unread = UnreadStore(redis, redis_prefix, self.redis_breaker)
         if sole_redis_writer:
             self.unread = CachedUnreadStore(self.unread)

@@ -46,9 +46,10 @@ class TokenStore:
     Tokens issued before this layout are in the ``tokens`` collection (``{_id: hash, sub,
     kind, expires_at}``) and keep working until they expire or are revoked."""
 
-    def __init__(self, db):
+    def __init__(self, db, cache=None):
         self._holders = {"app": db["users"], "toy": db["toys"]}
         self._legacy = db["tokens"]
+        self._cache = cache  # a holder_cache.HolderCache, or None
 
     def insert(self, token_hash, sub, kind, expires_at, now=None):
         """Add a token to the holder ``sub`` of ``kind`` (dropping its expired ones); False
@@ -62,6 +63,11 @@ class TokenStore:
 
     def holder(self, kind, token_hash):
         """``(holder document, expiry)`` of a token, or None."""
+        if self._cache is not None:
+            return self._cache.lookup(kind, token_hash, lambda: self._holder(kind, token_hash))
+        return self._holder(kind, token_hash)
+
+    def _holder(self, kind, token_hash):
         doc = self._holders[kind].find_one({"tokens.h": token_hash})
         if doc is None:
             return None
