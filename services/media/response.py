@@ -43,10 +43,25 @@ def _cache(response, max_age):
 def _accel_redirect(media_file, max_age):
     """nginx replaces this answer by the file at ``accel`` (an ``internal`` location) and
     keeps our Content-Type and Cache-Control."""
-    response = Response(b"", content_type=_content_type(media_file.name))
-    response.headers["X-Accel-Redirect"] = media_file.accel
-    _cache(response, max_age)
-    return response
+    return AccelRedirect([
+        ("Content-Type", _content_type(media_file.name)),
+        ("Content-Length", "0"),
+        ("X-Accel-Redirect", media_file.accel),
+        ("Cache-Control", f"public, max-age={max_age}"),
+        ("Expires", http_date(time.time() + max_age)),
+    ])
+
+
+class AccelRedirect:
+    """The empty X-Accel-Redirect answer as a bare WSGI app: nginx sends one per download, so
+    it skips building a werkzeug Response (Flask views may return it too)."""
+
+    def __init__(self, headers):
+        self.headers = headers
+
+    def __call__(self, environ, start_response):
+        start_response("200 OK", self.headers)
+        return [b""]
 
 
 def _stream(media_file, environ, max_age):
