@@ -135,6 +135,7 @@ class Load:
 
     def __init__(self):
         self.done, self.failed = 0, 0
+        self.errors = {}  # what the failed requests got: status code or exception name
         self._stop = threading.Event()
         self._threads = []
 
@@ -143,9 +144,12 @@ class Load:
             session = requests.Session()
             while not self._stop.is_set():
                 try:
-                    ok = send(session).status_code == 200
-                except requests.RequestException:
-                    ok = False
+                    status = send(session).status_code
+                except requests.RequestException as exc:
+                    status = type(exc).__name__
+                ok = status == 200
+                if not ok:
+                    self.errors[status] = self.errors.get(status, 0) + 1
                 self.done += ok
                 self.failed += not ok
         self._threads.append(threading.Thread(target=loop, daemon=True))
@@ -230,11 +234,11 @@ def bench_healthz(folder, rounds, seconds):
                 time.sleep(1.0)  # let the load build up
                 busy[name].append(p99_ms(healthz_latencies(server, seconds)))
                 load.stop()
-                answered.setdefault(name, []).append((load.done, load.failed))
+                answered.setdefault(name, []).append((load.done, load.failed, load.errors))
     finally:
         server.stop()
     print(f"1. /healthz p99 (ms), min / median / max of {rounds} rounds, {seconds:g} s each "
-          f"(goal under load <= 100 ms); load requests (answered, failed) per round")
+          f"(goal under load <= 100 ms); load requests (answered, failed, errors) per round")
     print(f"   {'idle server (baseline)':34} {spread(idle)}")
     for name, _, _ in PHASES:
         print(f"   {name:34} {spread(busy[name])}   ratio to idle "
@@ -277,7 +281,7 @@ def bench_push(folder, rounds, toys, pushes, redis_url=None):
                 time.sleep(0.5)
                 busy[name].append(p99_ms(_pushes(helper, pushes)))
                 load.stop()
-                answered[name].append((load.done, load.failed))
+                answered[name].append((load.done, load.failed, load.errors))
     finally:
         helper.stdin.close()
         try:
@@ -291,7 +295,7 @@ def bench_push(folder, rounds, toys, pushes, redis_url=None):
     print(f"   {'nobody talking (baseline)':34} {spread(idle)}")
     for name, _, _ in PUSH_PHASES:
         print(f"   {name:34} {spread(busy[name])}   ratio to baseline "
-              f"{spread(ratios(busy[name], idle))}   answered, failed: {answered[name]}")
+              f"{spread(ratios(busy[name], idle))}   answered, failed, errors: {answered[name]}")
     per_socket = (rss_after - rss_before) * 1024 / max(1, ready["connected"])
     print(f"   server RSS {rss_before:.0f} MB before the toys connected, {rss_after:.0f} MB "
           f"after: {per_socket:.0f} KB per toy socket")

@@ -16,6 +16,8 @@ import time
 
 log = logging.getLogger(__name__)
 
+BATCH = 100  # tokens re-verified per query (one query for 1,000 sockets held the event loop)
+
 
 class LiveSockets:
     """``tokens``: the TokenService; ``relay``: a RedisRelay on the revocation channel, or None
@@ -70,12 +72,16 @@ class LiveSockets:
             hashes = {caller.token_hash for caller, _ in self._live.values()}
         if not hashes:
             return 0
+        hashes, valid = sorted(hashes), set()
         try:
-            valid = self._tokens.still_valid(hashes)
+            for start in range(0, len(hashes), BATCH):
+                valid |= self._tokens.still_valid(hashes[start:start + BATCH])
+                time.sleep(0)  # under gevent a yield: pushes and requests run between batches
         except Exception:  # a database hiccup must not stop the sweeps
             log.exception("token recheck failed")
             return 0
-        return self._end(lambda c: c.token_hash not in valid)
+        checked = set(hashes)
+        return self._end(lambda c: c.token_hash in checked and c.token_hash not in valid)
 
     def _end(self, matches):
         with self._lock:

@@ -100,3 +100,20 @@ def two_servers_and_local_services(env, tmp_path, mongo_uri, redis_prefix, redis
     finally:
         for server in servers:
             server.stop()
+
+
+def wait_for_subscribers(redis_url, channel, count=1, timeout=10.0):
+    """Until ``channel`` has ``count`` Redis subscribers (a server's listener is ready)."""
+    import pytest
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if client.pubsub_numsub(channel)[0][1] >= count:
+                return
+            time.sleep(0.05)
+        pytest.fail(f"no subscriber on {channel}")
+    finally:
+        client.close()

@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 import socketio
 import websocket
@@ -42,6 +41,7 @@ from tests.fakes.lovense_fixtures import (  # noqa: F401
     socket_server_fixture,
 )
 from tests.messaging import make_samples
+from tests.server_process import wait_for_subscribers
 
 DEADLINE = 15.0
 
@@ -86,19 +86,6 @@ def call(url, path, token=None, **fields):
     return body.get("data", body)
 
 
-def wait_for_subscriber(channel):
-    client = redis.Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
-    try:
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            if client.pubsub_numsub(channel)[0][1] >= 1:
-                return
-            time.sleep(0.05)
-        pytest.fail(f"no subscriber on {channel}")
-    finally:
-        client.close()
-
-
 def test_upload_on_each_process_reaches_a_toy_behind_nginx(cluster, redis_prefix, tmp_path):
     stack, local = cluster
     a, b, c = stack.backends
@@ -121,8 +108,8 @@ def test_upload_on_each_process_reaches_a_toy_behind_nginx(cluster, redis_prefix
         ws = websocket.create_connection(
             f"ws://127.0.0.1:{stack.url.rsplit(':', 1)[1]}/ws?token={toy['token']}",
             timeout=DEADLINE)
-        wait_for_subscriber(f"{redis_prefix}socketio")
-        wait_for_subscriber(f"{redis_prefix}ws")
+        wait_for_subscribers(TEST_REDIS_URL, f"{redis_prefix}socketio", timeout=DEADLINE)
+        wait_for_subscribers(TEST_REDIS_URL, f"{redis_prefix}ws", timeout=DEADLINE)
         sent = []
         for backend in (a, b, c):  # the toy's process is one of them: two uploads cross over
             response = requests.post(f"{backend}/app_uploader",

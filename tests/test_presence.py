@@ -120,3 +120,30 @@ def redis_server_down(redis_prefix):
 
     client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)  # nothing listens
     return PresenceStore(client, redis_prefix)
+
+
+def test_many_connections_are_vouched_for_in_batches_and_all_stay_live(shared):
+    class Recording:
+        def __init__(self, store):
+            self.store, self.sizes = store, []
+
+        def vouch(self, members, ttl):
+            self.sizes.append(len(members))
+            self.store.vouch(members, ttl)
+
+        def __getattr__(self, name):
+            return getattr(self.store, name)
+
+    recording = Recording(shared)
+    live = ToyPresence(recording, Owners(), Notifier(), ttl=0.6)
+    observer = ToyPresence(shared, Owners(), Notifier(), ttl=30)
+    toys = [f"toy-{i}" for i in range(250)]
+    for toy in toys:
+        live.joined(toy, ("ws", toy))  # each vouched for once, alone
+    assert wait_for(lambda: recording.sizes.count(100) >= 4, timeout=5)
+    time.sleep(0.7)  # past the ttl: every member lives on the heartbeat's batches only
+    assert all(observer.online(toys).values())
+    beats = [size for size in recording.sizes if size > 1]
+    assert beats[:6] == [100, 100, 50, 100, 100, 50]
+    for toy in toys:
+        live.left(toy, ("ws", toy))

@@ -4,7 +4,6 @@ client connected to A (Socket.IO message queue and the /ws relay both travel ove
 
 import json
 import queue
-import time
 import uuid
 
 import pytest
@@ -14,7 +13,7 @@ import websocket
 
 from tests.conftest import TEST_REDIS_URL
 from tests.messaging import make_samples
-from tests.server_process import ok, two_servers_and_local_services
+from tests.server_process import ok, two_servers_and_local_services, wait_for_subscribers
 
 DEADLINE = 10.0
 
@@ -31,20 +30,6 @@ def cluster(real_redis, wire_mongo_uri, tmp_path, redis_prefix, redis_client):
            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     yield from two_servers_and_local_services(env, tmp_path, wire_mongo_uri, redis_prefix,
                                               redis_client)
-
-
-def wait_for_subscribers(channel, count=1, timeout=DEADLINE):
-    """Until ``channel`` has ``count`` Redis subscribers (a server's listener is ready)."""
-    client = __import__("redis").Redis.from_url(TEST_REDIS_URL, socket_timeout=5)
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if client.pubsub_numsub(channel)[0][1] >= count:
-                return
-            time.sleep(0.05)
-        pytest.fail(f"no subscriber on {channel}")
-    finally:
-        client.close()
 
 
 def test_upload_on_b_reaches_clients_of_a(cluster, redis_prefix, tmp_path):
@@ -67,8 +52,8 @@ def test_upload_on_b_reaches_clients_of_a(cluster, redis_prefix, tmp_path):
                        transports=["websocket"])
         ws = websocket.create_connection(f"ws://127.0.0.1:{a.port}/ws?token={toy['token']}",
                                          timeout=DEADLINE)
-        wait_for_subscribers(f"{redis_prefix}socketio")
-        wait_for_subscribers(f"{redis_prefix}ws")
+        wait_for_subscribers(TEST_REDIS_URL, f"{redis_prefix}socketio")
+        wait_for_subscribers(TEST_REDIS_URL, f"{redis_prefix}ws")
         response = requests.post(f"{b.url}/app_uploader",
                                  headers={"Authorization": f"Bearer {token}"},
                                  data={"to_user": toy["toy_id"]},

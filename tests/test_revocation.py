@@ -113,3 +113,25 @@ def test_play_rechecks_the_token(api, tmp_path):
     ack = parent.emit("play", {"to_user": family.toy_id, "music": song}, callback=True)
     assert ack["code"] == 401
     assert [e for e in toy.get_received() if e["name"] == "music"] == []
+
+
+def test_a_sweep_over_many_sockets_checks_tokens_in_batches():
+    from services.auth import Caller
+    from services.revocation import LiveSockets
+
+    class Tokens:
+        def __init__(self):
+            self.on_revoke, self.asked = [], []
+
+        def still_valid(self, hashes):
+            self.asked.append(len(hashes))
+            return {h for h in hashes if not h.startswith("revoked")}
+
+    tokens, closed = Tokens(), []
+    live = LiveSockets(tokens, recheck_seconds=3600)
+    for i in range(230):
+        token = f"revoked{i}" if i % 10 == 0 else f"token{i}"
+        live.add(i, Caller(str(i), "toy", token), lambda i=i: closed.append(i))
+    assert live.sweep() == 23
+    assert sorted(closed) == list(range(0, 230, 10)) and live.count() == 207
+    assert tokens.asked == [100, 100, 30]

@@ -7,7 +7,9 @@ import requests
 import socketio
 import websocket
 
-from tests.test_realtime_processes import DEADLINE, cluster, ok, wait_for_subscribers
+from tests.conftest import TEST_REDIS_URL
+from tests.server_process import wait_for_subscribers
+from tests.test_realtime_processes import DEADLINE, cluster, ok
 
 __all__ = ["cluster"]  # the fixture
 
@@ -32,7 +34,7 @@ def test_logout_on_b_ends_the_tokens_sockets_on_a(cluster, redis_prefix):
                             transports=["websocket"])
         ws = websocket.create_connection(f"ws://127.0.0.1:{a.port}/ws?token={token}",
                                          timeout=DEADLINE)
-        wait_for_subscribers(f"{redis_prefix}revoke")
+        wait_for_subscribers(TEST_REDIS_URL, f"{redis_prefix}revoke")
         ok(b, "/logout", token)
         assert ended.get(timeout=DEADLINE) == "socketio"
         try:
