@@ -6,7 +6,8 @@
    per-toy in-flight limit) and 16 voice uploads run, against ``/healthz`` on the idle server.
    Goal: p99 <= 100 ms under load.
 2. Push latency p99 (``/push_music`` sent → the toy's Socket.IO client got ``music``) over many
-   distinct toys, each its own socket (and room), while one toy holds the talk button non-stop
+   distinct toys, each its own socket (and room; families of one parent and up to 4 toys, the
+   owner pushes), while one toy holds the talk button non-stop
    (back-to-back assistant requests), then while it talks and 8 voice uploads run, against the
    same pushes with nobody talking; the server runs with the Redis message queue (its own
    ``redis-server`` on a free port; ``--no-redis``: without), and its RSS per toy socket is
@@ -42,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TIMEOUT = 60
+TOYS_PER_FAMILY = 4  # toys bound to each parent (pushes and uploads come from the owner)
 COMMAND = "play twinkle twinkle little star"
 
 
@@ -84,17 +86,24 @@ class Server:
         self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT,
                                      env=dict(os.environ, HOST="127.0.0.1", PORT=str(self.port),
                                               **env),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(folder / "server.log", "wb"))  # noqa: SIM115
+        self.log = folder / "server.log"
         self._wait_healthy()
-        self.post("/reg", username="bench", password="secret123", nickname="Mum", gender="2")
-        self.parent = self.post("/login", username="bench", password="secret123")["token"]
-        self.toys = []
+        self.toys, self.owner, parents = [], {}, []
         for index, key in enumerate(keys):
-            self.post("/bind_toy", self.parent, toy_name=f"Toy{index}", baby_name="Kid",
+            if index % TOYS_PER_FAMILY == 0:  # a family: one parent, up to 4 toys
+                name = f"bench{len(parents)}"
+                self.post("/reg", username=name, password="secret123", nickname="Mum",
+                          gender="2")
+                parents.append(self.post("/login", username=name, password="secret123")["token"])
+            self.post("/bind_toy", parents[-1], toy_name=f"Toy{index}", baby_name="Kid",
                       device_key=key)
             toy = requests.post(f"{self.url}/open_toy", data={"device_key": key},
                                 timeout=TIMEOUT).json()
             self.toys.append((toy["toy_id"], toy["token"]))
+            self.owner[toy["toy_id"]] = parents[-1]
+        self.parent = parents[0]
 
     def _wait_healthy(self):
         deadline = time.monotonic() + 60
@@ -173,7 +182,7 @@ def assistant_sender(server, token, recording):
 
 def upload_sender(server, toy_id, recording):
     return lambda s: s.post(f"{server.url}/app_uploader", headers={"Authorization":
-                            f"Bearer {server.parent}"}, data={"to_user": toy_id},
+                            f"Bearer {server.owner[toy_id]}"}, data={"to_user": toy_id},
                             files={"reco_file": ("voice.amr", recording)}, timeout=TIMEOUT)
 
 
@@ -264,7 +273,7 @@ def bench_push(folder, rounds, toys, pushes, redis_url=None):
     try:
         assistant_sender(server, talker_token, command)(requests)  # warm the worker
         rss_before = _rss_mb(server.proc.pid)
-        helper.stdin.write(json.dumps({"url": server.url, "parent": server.parent,
+        helper.stdin.write(json.dumps({"url": server.url, "owner": server.owner,
                                        "music": server.music, "toys": server.toys[:-1]}) + "\n")
         helper.stdin.flush()
         ready = json.loads(helper.stdout.readline())
@@ -289,6 +298,12 @@ def bench_push(folder, rounds, toys, pushes, redis_url=None):
         except subprocess.TimeoutExpired:
             helper.kill()
         server.stop()
+        if any(errors for runs in answered.values() for _, _, errors in runs):
+            lines = server.log.read_text(errors="replace").splitlines()
+            first = next((i for i, line in enumerate(lines) if "Traceback" in line), 0)
+            print(f"   server log of the failed requests, from its first traceback "
+                  f"({len(lines)} lines):")
+            print("   " + "\n   ".join(lines[max(0, first - 3):first + 60]))
     queue = "Redis message queue on" if redis_url else "no message queue (one process)"
     print(f"2. push p99 (ms) over {ready['connected']} distinct toy sockets, {queue}, {pushes} "
           f"pushes per phase, min / median / max of {rounds} rounds (goal <= 50 ms)")
@@ -335,7 +350,6 @@ def push_helper():
     gevent.pool.Pool(50).map(connect, job["toys"])
     print(json.dumps({"connected": len(clients)}), flush=True)
     session = requests.Session()
-    headers = {"Authorization": f"Bearer {job['parent']}"}
     turn = 0
     for line in sys.stdin:
         latencies = []
@@ -345,7 +359,8 @@ def push_helper():
             waiting[toy_id] = gevent.event.Event()
             started = time.perf_counter()
             session.post(f"{url}/push_music", data={"toy_id": toy_id, "music": job["music"]},
-                         headers=headers, timeout=TIMEOUT)
+                         headers={"Authorization": f"Bearer {job['owner'][toy_id]}"},
+                         timeout=TIMEOUT)
             if waiting[toy_id].wait(10):
                 latencies.append(time.perf_counter() - started)
             gevent.sleep(0.01)

@@ -39,6 +39,22 @@ def test_decoding_runs_in_another_process_with_the_vocabulary(pool):
     assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 5
 
 
+def test_a_server_with_over_a_thousand_open_sockets_still_reaches_its_workers():
+    """The pipes to a worker started after 1,100 connections have descriptors above select's
+    limit (1024): waiting on them must still work."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    pool = RecognizerPool(ECHO, workers=1, timeout=20)
+    try:
+        heard = pool.recognize(b"\x00" * 320, VOCABULARY)
+        assert heard.heard and "bytes 320" in heard.text
+        [worker] = pool._started
+        assert min(worker._in, worker._out) > 1024
+    finally:
+        pool.close()
+        for fd in held:
+            os.close(fd)
+
+
 def test_workers_run_in_parallel_up_to_the_pool_size(pool):
     results = []
     threads = [threading.Thread(target=lambda: results.append(pool.recognize(b"x", VOCABULARY)))

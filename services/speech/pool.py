@@ -112,13 +112,17 @@ class _Worker:
 
 
 def _wait_ready(fd, writing, deadline):
-    """Wait until ``fd`` is readable (or writable); ``WorkerTimeout`` past ``deadline``."""
+    """Wait until ``fd`` is readable (or writable); ``WorkerTimeout`` past ``deadline``.
+
+    ``poll``, not ``select``: with a thousand toy sockets open the pipe's descriptor is above
+    select's limit of 1024 ("filedescriptor out of range"). Under gevent's monkey patching
+    ``select.poll`` waits for this greenlet only."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise WorkerTimeout("no answer in time")
-    ready = select.select([], [fd], [], remaining) if writing else \
-        select.select([fd], [], [], remaining)
-    if not any(ready):
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if writing else select.POLLIN)
+    if not poller.poll(remaining * 1000):
         raise WorkerTimeout("no answer in time")
 
 
