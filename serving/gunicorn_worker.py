@@ -9,6 +9,7 @@ from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler, PyWSGISe
 from config import Config
 from services.sendfile import SendfileHandlerMixin
 from serving.http import RequestTimeouts
+from serving.process import settle_startup_objects
 
 
 class Handler(RequestTimeouts, SendfileHandlerMixin, PyWSGIHandler):
@@ -39,4 +40,5 @@ class Worker(GeventPyWSGIWorker):
         settings = Config.from_env()
         Server.idle_timeout = float(settings["HTTP_IDLE_TIMEOUT"])
         Server.header_timeout = float(settings["HTTP_HEADER_TIMEOUT"])
+        settle_startup_objects()  # the app is loaded by now (gunicorn loads it in the worker)
         super().run()

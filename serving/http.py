@@ -19,7 +19,12 @@ from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from services.sendfile import SendfileHandlerMixin
-from serving.process import ServerRefused, hold_data_dir, max_connections
+from serving.process import (
+    ServerRefused,
+    hold_data_dir,
+    max_connections,
+    settle_startup_objects,
+)
 
 log = logging.getLogger("smarttoy.server")
 
@@ -109,6 +114,7 @@ def serve(app):
     host, port = listener.getsockname()[:2]
     for signum in (signal.SIGINT, signal.SIGTERM):  # the hub must not block: stop in a greenlet
         gevent.signal_handler(signum, gevent.spawn, server.stop, timeout=2)
+    settle_startup_objects()
     log.info("serving on http://%s:%s", f"[{host}]" if ":" in host else host, port)
     server.serve_forever()
     log.info("stopped")

@@ -2,6 +2,7 @@
 master uses them): the ``DATA_DIR`` lock and the connection cap fitted to the fd limit."""
 
 import fcntl
+import gc
 import logging
 import os
 import resource
@@ -86,3 +87,13 @@ def hold_for_flask_run(settings):
     except ServerRefused as refused:
         log.error("%s", refused)
         raise SystemExit(1) from None
+
+
+def settle_startup_objects():
+    """Move everything allocated while starting (modules, the app and its services) out of the
+    cyclic garbage collector's reach (``gc.freeze``). A full collection walks every tracked
+    object: over the ~90,000 a started server holds it took 150-250 ms on this 2-core machine
+    under load, an event-loop stall for every client; after this it walks only what was
+    allocated since."""
+    gc.collect()
+    gc.freeze()

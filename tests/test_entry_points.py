@@ -6,6 +6,8 @@ import http.client
 import re
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -235,3 +237,21 @@ def test_make_prompts_leaves_the_shipped_files_alone(tmp_path):
     assert code == 0, output
     assert sorted(p.name for p in (tmp_path / "media" / "chat").glob("*.mp3")) == sorted(shipped)
     assert {p.name: p.read_bytes() for p in (ROOT / "static" / "chat").glob("*.mp3")} == shipped
+
+
+def test_startup_objects_are_kept_out_of_full_collections():
+    """serving.process.settle_startup_objects (called by python app.py and the gunicorn worker
+    once the app is loaded): a full garbage collection then walks only later objects."""
+    code = (
+        "import gc, os, sys, tempfile\n"
+        "os.environ['DATA_DIR'] = tempfile.mkdtemp()\n"
+        "from app import create_app\n"
+        "from serving.process import settle_startup_objects\n"
+        "create_app()\n"
+        "before = len(gc.get_objects())\n"
+        "settle_startup_objects()\n"
+        "print(before, gc.get_freeze_count(), len(gc.get_objects()))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()
+    before, frozen, after = map(int, out)
+    assert frozen > before * 0.9 and after < before * 0.05
