@@ -1,18 +1,18 @@
-"""Cluster benchmark (a script, not a test): ``python bench/cluster.py [--requests N]``.
+"""Cluster benchmark (a script, not a test): ``python bench/cluster.py [--seconds N]``.
 
 P1: ``POST /auto_login`` through nginx on 3 gunicorn gevent processes (the local cluster:
 mongoeco, the real Redis, nginx) vs a bare Flask ``POST /hello`` on the same stack (3 gunicorn
 gevent processes of ``bench/hello_app.py`` behind the same nginx locations), as a throughput
-ratio (target ≥ 0.5×). Both stacks run at once; rounds alternate baseline and subject; each
-round is ``--requests`` requests from ``--clients`` keep-alive clients; min/median/max of 3.
-Everything is on 127.0.0.1 and stopped at the end.
+ratio (target ≥ 0.5×). Load from ``wrk`` (``-c50``, keep-alive; a Python client would be the
+bottleneck and pull every ratio towards 1). Both stacks run at once; rounds alternate baseline
+and subject; min/median/max of 3 rounds of ``--seconds`` each. The same two stacks are also
+measured one process directly (no nginx), to show what the nginx hop costs. Everything is on
+127.0.0.1 and stopped at the end.
 """
 
 import argparse
 import statistics
 import sys
-import threading
-import time
 from pathlib import Path
 
 import requests
@@ -20,41 +20,22 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import machine, spread, wrk  # noqa: E402
 from deploy.cluster import Cluster  # noqa: E402
 
 
-def throughput(url, path, total, clients, headers=None):
-    """Requests per second for ``total`` POSTs of ``path`` spread over ``clients`` threads."""
-    per_client = total // clients
-    failures = []
-
-    def run():
-        with requests.Session() as session:
-            for _ in range(per_client):
-                response = session.post(url + path, headers=headers, timeout=30)
-                if response.status_code != 200:
-                    failures.append(response.status_code)
-
-    threads = [threading.Thread(target=run) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"{len(failures)} failed requests: {sorted(set(failures))}")
-    return per_client * clients / elapsed
+def ratios(subject, baseline):
+    return [a / b for a, b in zip(subject, baseline, strict=True)]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--clients", type=int, default=12)
+    parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     options = parser.parse_args()
     env = {"RATE_LIMIT": "0", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "LOG_LEVEL": "ERROR",
            "SPEECH_TTS": "fake"}
+    print(f"machine: {machine()}")
     subject = Cluster(3, options.redis_url, "bench:cluster:", env=env)
     baseline = None
     try:
@@ -66,21 +47,34 @@ def main():
         token = requests.post(f"{subject.url}/login", data={"username": "bench",
                                                              "password": "secret123"},
                               timeout=10).json()["data"]["token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        throughput(subject.url, "/auto_login", 60, 6, auth)  # warm both stacks
-        throughput(baseline.url, "/hello", 60, 6)
-        ratios, hello, login = [], [], []
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        runs = {
+            "nginx": (lambda: wrk(f"{baseline.url}/hello", options.seconds, method="POST"),
+                      lambda: wrk(f"{subject.url}/auto_login", options.seconds, method="POST",
+                                  headers=auth, body="{}")),
+            "direct": (lambda: wrk(f"{baseline.backends[0]}/hello", options.seconds,
+                                   method="POST"),
+                       lambda: wrk(f"{subject.backends[0]}/auto_login", options.seconds,
+                                   method="POST", headers=auth, body="{}")),
+        }
+        for hello, login in runs.values():  # warm both stacks
+            hello(), login()
+        rates = {name: ([], []) for name in runs}
         for _ in range(3):
-            hello.append(throughput(baseline.url, "/hello", options.requests, options.clients))
-            login.append(throughput(subject.url, "/auto_login", options.requests,
-                                    options.clients, auth))
-            ratios.append(login[-1] / hello[-1])
+            for name, (hello, login) in runs.items():
+                rates[name][0].append(hello())
+                rates[name][1].append(login())
+        hello, login = rates["nginx"]
         print(f"P1 /auto_login via nginx, 3 processes: {statistics.median(login):.0f} req/s "
               f"(min {min(login):.0f}, max {max(login):.0f})")
         print(f"   bare Flask hello, same stack:      {statistics.median(hello):.0f} req/s "
               f"(min {min(hello):.0f}, max {max(hello):.0f})")
-        print(f"   ratio: median {statistics.median(ratios):.2f}x (min {min(ratios):.2f}x, "
-              f"max {max(ratios):.2f}x); target >= 0.5x")
+        print(f"   ratio (min / median / max): {spread(ratios(login, hello))}; target >= 0.5")
+        hello, login = rates["direct"]
+        print(f"   one process, no nginx: /auto_login {statistics.median(login):.0f} req/s, "
+              f"hello {statistics.median(hello):.0f} req/s, ratio "
+              f"{spread(ratios(login, hello))}")
+        print(f"load after the runs: {machine()}")
     finally:
         if baseline is not None:
             baseline.stop()
