@@ -176,3 +176,31 @@ def test_with_an_accel_prefix_nginx_is_asked_to_send_stored_files(make_app, tmp_
 def test_media_settings_that_cannot_work_are_refused(make_app, config, word):
     with pytest.raises(ConfigError, match=word):
         make_app(config)
+
+
+def test_a_plain_download_has_the_headers_of_send_file_and_revalidates(api, song):
+    """Whole-file GETs are written directly (services.media.response._whole_file); their
+    headers are send_file's, so the ETag and Last-Modified they give revalidate to 304 and a
+    Range still gets 206."""
+    from werkzeug.utils import send_file
+
+    doc, data = song
+    url = f"/get_music/{doc['music']}"
+    got = api.get(url)
+    assert got.status_code == 200 and got.data == data
+    media = api.services.media.open("music", doc["music"])
+    with api.app.test_request_context(url):
+        from flask import request
+
+        reference = send_file(media.path, request.environ, conditional=True, etag=True,
+                              max_age=3600)
+        reference.close()
+    ignore = {"Date", "Expires", "X-Content-Type-Options"}
+    assert ({k: v for k, v in got.headers.items() if k not in ignore}
+            == {k: v for k, v in reference.headers.items() if k not in ignore})
+    again = api.get(url, headers={"If-None-Match": got.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    since = api.get(url, headers={"If-Modified-Since": got.headers["Last-Modified"]})
+    assert since.status_code == 304
+    part = api.get(url, headers={"Range": "bytes=5-9"})
+    assert part.status_code == 206 and part.data == data[5:10]
