@@ -20,7 +20,9 @@ Printed, for the subject (``--asr``, default ``scored``) next to the baseline me
 same audio in the same run (``--baseline``, default ``hybrid``, the recogniser before Whisper
 scored candidates): intent accuracy
 per voice and per channel, overall accuracy, the wrong-song rate (a "play" answer with another
-song than asked, or a song when none was asked) and recognition + intent latency percentiles.
+song than asked, or a song when none was asked), the wrong-friend rate (a message opened with
+another friend than asked, or when none was asked) and recognition + intent latency
+percentiles.
 Then request → answer over real HTTP to ``python app.py`` (speech worker pool) for a 3 s
 command, baseline and subject alternated. Targets: >= 90 % overall, >= 80 % every voice,
 wrong songs <= 1 %, median request → answer <= 0.6 s.
@@ -267,12 +269,15 @@ def report(rows, subject, baseline=BASELINE):
         every = groups[("all", "", system)]
         wrong = statistics.fmean(got.startswith("play:") and got != expected
                                  for *_, expected, got, _, _ in every)
+        wrong_friend = statistics.fmean(got.startswith("message:") and got != expected
+                                        for *_, expected, got, _, _ in every)
         worst = min(accuracy(groups[("voice", name, system)])
                     for name in {key[1] for key in groups if key[0] == "voice"})
         seconds = [row[5] for row in every]
         print(f"{system:9} {subject if system == 'subject' else baseline:12} overall "
               f"{accuracy(every):6.1%} over {len(every)} recordings, worst voice {worst:6.1%}, "
-              f"wrong song {wrong:5.2%}; recognition + intent p50 "
+              f"wrong song {wrong:5.2%}, wrong friend {wrong_friend:5.2%}; "
+              f"recognition + intent p50 "
               f"{percentile(seconds, 50) * 1000:4.0f} ms, p90 {percentile(seconds, 90) * 1000:4.0f}"
               f" ms, p99 {percentile(seconds, 99) * 1000:4.0f} ms "
               f"(recordings {statistics.median(r[6] for r in every):.1f} s median)")
