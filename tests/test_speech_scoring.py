@@ -272,3 +272,13 @@ def test_pocketsphinx_agreeing_is_not_taken_over_small_talk_or_another_kind():
         ("please play happy birthday", -4.8), ("please play jingle bells", -4.9)),
         own_score=-3.0, second=pocketsphinx(*readings))
     assert not isinstance(decide(message, CONTEXT), Play)
+
+
+def test_readings_naming_different_friends_ask_again_when_the_scores_cannot_tell():
+    heard = scored([("talk to daddy", -2.0), ("talk to lily", -2.1)], own=-1.5,
+                   text="Talk to Lily", second="talk to daddy")
+    assert scored_intent(heard, FAMILY) is None
+    assert decide(heard, FAMILY) == Unknown("")
+    agreeing = scored([("talk to daddy", -2.0), ("talk to lily", -2.1)], own=-1.5,
+                      text="Talk to Lily", second="talk to lily")
+    assert decide(agreeing, FAMILY) == Message(LILY)

@@ -110,7 +110,8 @@ def decide(heard, context, understood=None, snapper=_SNAPPER):
         if chosen is not None and _compatible(heard, chosen, context, snapper):
             return chosen
         unsure = _two_readings(heard, context, understood, snapper)
-        if _conflicting(chosen, unsure):
+        if _conflicting(chosen, unsure) or _disputed(heard, unsure, context, snapper,
+                                                     scored=False):
             return Unknown("")  # the scores and the readings ask for different things
         if chosen is None and not isinstance(unsure, (Play, Message)):
             agreed = _unanimous(heard.second, context, snapper)
@@ -165,11 +166,13 @@ def _unopposed(heard, intent, context, snapper):
     return not _out_of_domain(heard)
 
 
-def _disputed(heard, chosen, context, snapper):
-    """Whether the scored message ``chosen`` won by less than ``NAME_MARGIN`` while a reading
-    names another friend: then the toy asks again rather than risk the wrong friend."""
-    if not isinstance(chosen, Message) or scored_intent(heard, context,
-                                                        margin=NAME_MARGIN) == chosen:
+def _disputed(heard, chosen, context, snapper, scored=True):
+    """Whether a reading names another friend than the message ``chosen`` while the scores
+    do not clearly pick it (``scored``: it won them by less than ``NAME_MARGIN``; else: it
+    came from the readings, not the scores): then the toy asks again rather than risk the
+    wrong friend."""
+    if not isinstance(chosen, Message) or (scored and scored_intent(
+            heard, context, margin=NAME_MARGIN) == chosen):
         return False
     second = heard.second.text if heard.second is not None and heard.second.heard else ""
     for text in (heard.text, second):
