@@ -101,6 +101,7 @@ def test_no_songs_means_chat():
     ("talk to mum", MUM),
     ("send a message to my mummy", MUM),
     ("tell mama goodnight", MUM),
+    ("tell mom i love her", MUM),
     ("speak to alice", MUM),
     ("call granny", GRANDMA),
     ("talk to grandma", GRANDMA),

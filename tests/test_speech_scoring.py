@@ -177,3 +177,108 @@ def test_a_well_scored_request_no_reading_leans_towards_plays_nothing():
     assert decide(heard, CONTEXT) != Play("bday.mp3", "Happy Birthday")
     assert not isinstance(decide(heard, CONTEXT), Play) or \
         decide(heard, CONTEXT).music == "bells.mp3"
+
+
+GRAN = Friend("gran-id", "Grandma", "Jane")
+FAMILY = Context(SONGS, (DAD, LILY, GRAN))
+
+
+def test_a_friend_whose_name_no_reading_spells_is_taken_by_a_clear_score():
+    # Whisper writes espeak's "daddy" as "Nanny": the frame was heard, the name only scored
+    heard = scored([("talk to daddy", -1.6), ("talk to nana", -2.3), ("tell me a joke", -3.0)],
+                   own=-2.0, text="Talk to Nanny")
+    assert decide(heard, FAMILY) == Message(DAD)
+
+
+def test_a_friend_only_scored_needs_a_clear_lead():
+    close = scored([("talk to daddy", -1.6), ("talk to nana", -1.9)], own=-2.0,
+                   text="Talk to Nanny")
+    assert scored_intent(close, FAMILY) == Message(DAD)  # beats the scoring margin only
+    assert decide(close, FAMILY) == Unknown("")  # "nanny" is grandma's spelling: asks again
+
+
+def test_scores_and_readings_naming_different_friends_ask_again():
+    # the scores lean to dad, but not clearly enough without a reading spelling "dad"; the
+    # readings say lily: neither is trusted, a message never reaches the wrong friend
+    heard = scored([("talk to daddy", -1.0), ("talk to lily", -1.3)], own=-1.2,
+                   text="Talk to Lily")
+    assert scored_intent(heard, CONTEXT) == Message(DAD)
+    assert decide(heard, CONTEXT) == Unknown("")
+
+
+def test_a_reading_of_another_kind_does_not_carry_an_unspelt_friend():
+    # a reading leaning to a song, not to a message: the scored friend is not taken
+    heard = scored([("talk to daddy", -1.0), ("talk to lily", -2.0)], own=-1.0,
+                   text="Sing baby shark")
+    assert decide(heard, CONTEXT) != Message(DAD)
+
+
+def test_the_domain_has_the_phrasings_children_use():
+    table = dict(zip(*DomainSentences().get(VOCABULARY), strict=True))
+    assert table["could you sing jingle bells for me"] == ("title", "jingle bells")
+    assert table["play baby shark for me"] == ("title", "baby shark")
+    assert table["tell daddy i love him"] == ("name", "dad")
+    assert table["tell my dad good night"] == ("name", "dad")
+    assert table["i love you"] == CHAT  # still small talk when no friend is named
+
+
+def test_a_reading_naming_another_friend_with_close_scores_asks_again():
+    # the scores barely prefer dad; pocketsphinx heard lily: not worth the risk
+    heard = scored([("call daddy", -1.5), ("call lily", -1.8)], own=-1.5, text="Call Daddy",
+                   second="call lily")
+    assert scored_intent(heard, FAMILY) == Message(DAD)
+    assert decide(heard, FAMILY) == Unknown("")
+    clear = scored([("call daddy", -1.0), ("call lily", -2.0)], own=-1.0, text="Call Daddy",
+                   second="call lily")
+    assert decide(clear, FAMILY) == Message(DAD)
+
+
+def pocketsphinx(*readings):
+    return Recognition(readings[0], True, alternatives=readings[1:])
+
+
+def test_pocketsphinx_agreeing_with_itself_carries_a_request_whisper_garbled():
+    readings = ("please play jingle bells", "please play jingle bells",
+                "the play jingle bells", "me play jingle bells")
+    heard = Recognition("Hmm, wow", True, scores=(
+        ("please play happy birthday", -4.8), ("please play jingle bells", -4.9)),
+        own_score=-3.0, second=pocketsphinx(*readings))
+    assert scored_intent(heard, CONTEXT) is None
+    assert decide(heard, CONTEXT) == Play("bells.mp3", "Jingle Bells")
+
+
+def test_pocketsphinx_readings_that_disagree_carry_nothing():
+    heard = Recognition("Hmm, wow", True, scores=(
+        ("please play happy birthday", -4.8), ("please play jingle bells", -4.9)),
+        own_score=-3.0, second=pocketsphinx("please play jingle bells", "please play baby shark",
+                                            "please play jingle bells", "play jingle"))
+    assert not isinstance(decide(heard, CONTEXT), Play)
+    # nor when Whisper's own text leans to another song
+    leaning = Recognition("Please play Happy Bertie", True, scores=(
+        ("please play happy birthday", -4.8), ("please play jingle bells", -4.9)),
+        own_score=-3.0, second=pocketsphinx(*["please play jingle bells"] * 4))
+    assert decide(leaning, CONTEXT) != Play("bells.mp3", "Jingle Bells")
+
+
+def test_pocketsphinx_agreeing_is_not_taken_over_small_talk_or_another_kind():
+    readings = ["please play jingle bells"] * 4
+    # Whisper's own words fit far better than any toy sentence: small talk
+    chat = Recognition("My favourite animal is a giraffe", True, scores=(
+        ("please play happy birthday", -4.8), ("please play jingle bells", -4.9)),
+        own_score=-1.0, second=pocketsphinx(*readings))
+    assert not isinstance(decide(chat, CONTEXT), Play)
+    # Whisper heard a message to someone: no song, whatever pocketsphinx heard
+    message = Recognition("Can I talk to my Navi", True, scores=(
+        ("please play happy birthday", -4.8), ("please play jingle bells", -4.9)),
+        own_score=-3.0, second=pocketsphinx(*readings))
+    assert not isinstance(decide(message, CONTEXT), Play)
+
+
+def test_readings_naming_different_friends_ask_again_when_the_scores_cannot_tell():
+    heard = scored([("talk to daddy", -2.0), ("talk to lily", -2.1)], own=-1.5,
+                   text="Talk to Lily", second="talk to daddy")
+    assert scored_intent(heard, FAMILY) is None
+    assert decide(heard, FAMILY) == Unknown("")
+    agreeing = scored([("talk to daddy", -2.0), ("talk to lily", -2.1)], own=-1.5,
+                      text="Talk to Lily", second="talk to lily")
+    assert decide(agreeing, FAMILY) == Message(LILY)

@@ -40,6 +40,14 @@ AGREEING = 3  # alternatives that must agree to overrule a chat reading (bench-m
 SCORE_MARGIN = 0.25
 SCORE_SLACK = 3.0
 SCORE_FLOOR = -4.0  # a request fitting the audio worse than this is not taken
+# A message whose friend's name no reading spells (Whisper hears espeak's "daddy" as "Nanny")
+# is taken when a reading asks for a message to someone and the scored friend beats every
+# other meaning by NAME_MARGIN (tuned on the development recordings, not the bench's).
+NAME_MARGIN = 0.4
+# When Whisper is unsure, a request every one of at least UNANIMOUS pocketsphinx readings makes
+# (snapped to the toy's language, or a song its words lean towards by LEANING) is taken.
+UNANIMOUS = 4
+LEANING = 60.0
 
 
 class StoreSpeechContext:
@@ -80,9 +88,13 @@ def decide(heard, context, understood=None, snapper=_SNAPPER):
 
     Scored candidates (``heard.scores``, see ``whisper.ScoringRecognizer``): the best one when
     it is clearly the best (``scored_intent``) and, for a request, a reading leans towards it
-    (``_compatible``), else as below with its two readings; when
-    those ask again but the free transcript fits the audio far better than any domain sentence
-    (small talk the toy's language lacks), chat with that transcript.
+    (``_compatible``), else as below with its two readings. Asking again rather than risking
+    the wrong friend or song: a message that barely won while a reading names another friend
+    (``_disputed``), or scores and readings asking for different things (``_conflicting``).
+    When the readings ask for nothing, a request all of pocketsphinx's readings make and
+    Whisper's text does not contradict (``_unanimous``, ``_unopposed``); when they ask again
+    but the free transcript fits the audio far better than any domain sentence (small talk the
+    toy's language lacks), chat with that transcript.
     One recogniser: its best reading corrected by its n-best (``match_intent_nbest``). Two
     (``heard.second``, see ``asr.HybridRecognizer``): the first (Whisper, open vocabulary) is
     snapped to the nearest domain sentence (``domain.DomainSnapper``); a play or message
@@ -93,24 +105,110 @@ def decide(heard, context, understood=None, snapper=_SNAPPER):
     """
     if heard.scores:
         chosen = scored_intent(heard, context)
+        if _disputed(heard, chosen, context, snapper):
+            return Unknown("")  # a close call between two friends
         if chosen is not None and _compatible(heard, chosen, context, snapper):
             return chosen
         unsure = _two_readings(heard, context, understood, snapper)
+        if _conflicting(chosen, unsure) or _disputed(heard, unsure, context, snapper,
+                                                     scored=False):
+            return Unknown("")  # the scores and the readings ask for different things
+        if chosen is None and not isinstance(unsure, (Play, Message)):
+            agreed = _unanimous(heard.second, context, snapper)
+            if agreed is not None and _unopposed(heard, agreed, context, snapper):
+                return agreed
         if isinstance(unsure, Unknown) and _out_of_domain(heard):
             return Chat(normalize(heard.text))
         return unsure
     return _two_readings(heard, context, understood, snapper)
 
 
+def _unanimous(second, context, snapper, least=None):
+    """The request every one of pocketsphinx's readings makes (``_request_of``; at least
+    ``least`` readings), or None."""
+    least = least or UNANIMOUS
+    if second is None or not second.heard:
+        return None
+    texts = [t for t in (second.text, *second.alternatives) if t and t.strip()]
+    if len(texts) < least:
+        return None
+    meanings = {_request_of(t, context, snapper) for t in texts}
+    if len(meanings) != 1 or None in meanings:
+        return None
+    kind, target = meanings.pop()
+    if kind == "play":
+        return next((Play(s.music, s.title) for s in context.songs if s.music == target), None)
+    return next((Message(f) for f in context.friends if f.friend_id == target), None)
+
+
+def _request_of(text, context, snapper):
+    """What a pocketsphinx ``text`` asks for: the request it snaps to (``snap``), or the song
+    it leans towards (``leaning``: a title garbled around its words still leans towards it);
+    a friend only when snapped (names are short: a garbled one leans anywhere)."""
+    snapped = snapper.snap(text, context)
+    if snapped is not None:
+        intent = match_intent(snapped, context)
+        return meaning(intent) if isinstance(intent, (Play, Message)) else None
+    leaning = snapper.leaning(text, context, minimum=LEANING)
+    return leaning if leaning is not None and leaning[0] == "play" else None
+
+
+def _unopposed(heard, intent, context, snapper):
+    """Whether Whisper's free transcript leaves room for ``intent``: it is not clearly
+    another sentence of the toy's language (``DomainSnapper.snap``: another request, or small
+    talk), nor small talk the language lacks (``_out_of_domain``)."""
+    snapped = snapper.snap(heard.text, context) if heard.text else None
+    if snapped is not None and meaning(match_intent(snapped, context)) != meaning(intent):
+        return False
+    leaning = snapper.leaning(heard.text, context) if heard.text else None
+    if leaning is not None and leaning[0] != meaning(intent)[0]:
+        return False  # "Can I talk to my Navi": a message to someone, whoever it is
+    return not _out_of_domain(heard)
+
+
+def _disputed(heard, chosen, context, snapper, scored=True):
+    """Whether a reading names another friend than the message ``chosen`` while the scores
+    do not clearly pick it (``scored``: it won them by less than ``NAME_MARGIN``; else: it
+    came from the readings, not the scores): then the toy asks again rather than risk the
+    wrong friend."""
+    if not isinstance(chosen, Message) or (scored and scored_intent(
+            heard, context, margin=NAME_MARGIN) == chosen):
+        return False
+    second = heard.second.text if heard.second is not None and heard.second.heard else ""
+    for text in (heard.text, second):
+        snapped = snapper.snap(text, context) if text else None
+        named = match_intent(snapped, context) if snapped else None
+        if isinstance(named, Message) and named.friend != chosen.friend:
+            return True
+    return False
+
+
+def _conflicting(chosen, fallback):
+    """Whether the clearly best-scored request ``chosen`` (not taken: no reading leaned
+    towards it) and the readings' request ``fallback`` ask for different things: then
+    neither is trusted ("talk to daddy" heard as "Talk to Nanny" must not call grandma)."""
+    return (isinstance(chosen, (Play, Message)) and isinstance(fallback, (Play, Message))
+            and meaning(chosen) != meaning(fallback))
+
+
 def _compatible(heard, intent, context, snapper):
     """Whether a scored ``intent`` agrees with a reading: chat always; a request when the free
     transcript or the second reading leans towards it (``DomainSnapper.supports``), so a
     sentence that merely scored well ("can you play happy birthday" for "Can you play that we
-    will run the murs", pocketsphinx hearing the wheels on the bus) plays nothing."""
+    will run the murs", pocketsphinx hearing the wheels on the bus) plays nothing. A message
+    also when a reading leans towards a message to anyone and the friend won the scores by
+    ``NAME_MARGIN``: names are short and misspelt by both recognisers ("Nanny", "Navi"),
+    and scoring every friend's name in the heard frame is what tells them apart."""
     if not isinstance(intent, (Play, Message)):
         return True
     second = heard.second.text if heard.second is not None and heard.second.heard else ""
-    return any(snapper.supports(text, intent, context) for text in (heard.text, second) if text)
+    readings = [text for text in (heard.text, second) if text]
+    clear = isinstance(intent, Message) and scored_intent(heard, context,
+                                                          margin=NAME_MARGIN) == intent
+    if any(snapper.supports(text, intent, context) for text in readings):
+        return True
+    return clear and any(snapper.supports(text, intent, context, kind_only=True)
+                         for text in readings)
 
 
 def _out_of_domain(heard, slack=SCORE_SLACK):

@@ -122,16 +122,33 @@ class DomainSnapper:
                     default=0.0)
         return best_text if best_score - rival >= self.margin else None
 
-    def supports(self, text, intent, context, minimum=SUPPORT):
+    def leaning(self, text, context, minimum=SUPPORT):
+        """The request meaning (``("play", music)``, ``("message", friend_id)``) ``text``
+        leans towards: its nearest request sentence, at least ``minimum`` alike and nearer
+        than any sentence of another request; None for none."""
+        said = normalize(text)
+        best = {}
+        for score, _, what in self._nearest(said, context, NEAREST) if said else ():
+            if what is not None and what != CHAT:
+                best[what] = max(best.get(what, 0.0), score)
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        if not ranked or ranked[0][1] < minimum or (len(ranked) > 1
+                                                    and ranked[1][1] >= ranked[0][1]):
+            return None
+        return ranked[0][0]
+
+    def supports(self, text, intent, context, minimum=SUPPORT, kind_only=False):
         """Whether ``text`` (another recogniser's garbled reading) leans towards the request
         ``intent``: its nearest sentences asking for that are at least ``minimum`` alike and
-        nearer than those asking for anything else."""
+        nearer than those asking for anything else. ``kind_only``: towards any request of the
+        same kind (a message to any friend, any song): the frame was heard, not the name."""
         said = normalize(text)
         if not said:
             return False
         wanted, best_wanted, best_other = meaning(intent), 0.0, 0.0
         for score, _, what in self._nearest(said, context, NEAREST):
-            if what == wanted:
+            if what == wanted or (kind_only and what not in (None, CHAT)
+                                  and what[0] == wanted[0]):
                 best_wanted = max(best_wanted, score)
             elif what != CHAT:
                 best_other = max(best_other, score)

@@ -14,15 +14,22 @@ from pocketsphinx.lm import ArpaBoLM
 
 from services.speech.words import FAMILY_ALIASES, tokens
 
+# Short messages a child asks the toy to pass on ("tell mom i love her"): the request is to
+# talk to that friend, whatever follows the name.
+MESSAGES_SAID = ("i love you", "i love her", "i love him", "i miss you", "i miss her",
+                 "i miss him", "good night", "good morning")
 PLAY_FRAMES = ("play {}", "play {} please", "please play {}", "can you play {}", "sing {}",
                "sing me {}", "can you sing {}", "i want to hear {}", "i want to listen to {}",
                "put on {}", "play the song {}", "lets sing {}", "{}", "i would like to hear {}",
                "can you put on {}", "lets listen to {}", "play me {}", "could you play {}",
-               "i want {}", "i want the {}")
+               "i want {}", "i want the {}", "sing {} for me", "can you sing {} for me",
+               "could you sing {} for me", "play {} for me", "could you play {} for me",
+               "will you sing {}")
 MESSAGE_FRAMES = ("send a message to {}", "talk to {}", "tell {}", "call {}", "message {}",
                   "i want to talk to {}", "can i talk to {}", "send {} a message",
                   "i want to send a message to {}", "speak to {}", "i want to call {}",
-                  "let me talk to {}", "can you call {}", "say hello to {}", "tell {} hello")
+                  "let me talk to {}", "can you call {}", "say hello to {}", "tell {} hello",
+                  *(f"tell {{}} {said}" for said in MESSAGES_SAID))
 GENERIC_PLAY = ("play a song", "sing a song", "play some music", "sing me a song",
                 "play music", "put on some music")
 CHAT_PHRASES = (
