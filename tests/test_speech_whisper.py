@@ -102,3 +102,19 @@ def test_decide_messages_and_chat():
     assert decide(two("Hello, how are you", "play jingle bells"), CONTEXT) == Unknown("")
     assert decide(Recognition("", False), CONTEXT) == Unknown("")
     assert decide(Recognition("play baby shark", True), CONTEXT).music == "shark.mp3"
+
+
+def test_the_second_reading_runs_beside_whisper_and_hands_back_its_result_or_error():
+    import threading
+
+    from services.speech.whisper import _Background
+
+    seen = []
+    job = _Background(lambda a, b: seen.append(threading.current_thread()) or a + b, 2, 3)
+    assert job.result() == 5 and seen[0] is not threading.current_thread()
+
+    def fail():
+        raise RuntimeError("decoder broke")
+
+    with pytest.raises(RuntimeError, match="decoder broke"):
+        _Background(fail).result()

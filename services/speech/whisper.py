@@ -184,14 +184,19 @@ class ScoringRecognizer(WhisperRecognizer):
         from services.speech.scoring import shortlist
 
         started = time.perf_counter()
-        other = self.second.recognize(pcm, vocabulary) if self.second is not None else None
-        other_heard = other is not None and other.heard
+        # pocketsphinx reads while Whisper encodes and transcribes (CTranslate2 works outside
+        # the GIL): the request waits for the longer of the two, not their sum.
+        second = _Background(self.second.recognize, pcm, vocabulary) if self.second else None
         speech = trim_silence(pcm)
         if is_silent(speech):
+            if second is not None:
+                second.result()
             return Recognition("", False, time.perf_counter() - started)
         with self._lock:
             text, no_speech, raw, encoded = self._encode_and_transcribe(speech, vocabulary,
                                                                         to_cpu=True)
+            other = second.result() if second is not None else None
+            other_heard = other is not None and other.heard
             heard = bool(text) and no_speech < NO_SPEECH
             free = " ".join(raw.split()) if heard else ""
             readings = [free, *((other.text, *other.alternatives) if other_heard else ())]
@@ -231,3 +236,24 @@ class ScoringRecognizer(WhisperRecognizer):
                                           min(frames, 2 * keep))
         scores = [sentence_score(r.text_token_probs) for r in results]
         return scores[:len(candidates)], (scores[-1] if free else None)
+
+
+class _Background:
+    """``fn(*args)`` on a thread of its own; ``result()`` waits and returns (or raises) it."""
+
+    def __init__(self, fn, *args):
+        self._value = self._error = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args):
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
