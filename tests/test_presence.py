@@ -144,6 +144,7 @@ def test_many_connections_are_vouched_for_in_batches_and_all_stay_live(shared):
     time.sleep(0.7)  # past the ttl: every member lives on the heartbeat's batches only
     assert all(observer.online(toys).values())
     beats = [size for size in recording.sizes if size > 1]
-    assert beats[:6] == [100, 100, 50, 100, 100, 50]
+    assert max(beats) == 100  # a heartbeat may start while the toys are still joining
+    assert any(beats[i:i + 3] == [100, 100, 50] for i in range(len(beats)))  # all 250
     for toy in toys:
         live.left(toy, ("ws", toy))

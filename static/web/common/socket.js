@@ -1,12 +1,17 @@
 // Socket.IO pushes for the web pages.
 //   const live = connectLive({ token, on: { chat(m) {...}, toy_status(s) {...} },
-//                              onState(state) {...}, onReconnect() {...}, onRefused(msg) {...} });
+//                              onState(state) {...}, onConnected() {...}, onReconnect() {...},
+//                              onRefused(msg) {...} });
 //   live.emit("play", { to_user, music }) -> Promise of the ack; live.close()
-// `state` is "connecting", "online" or "offline". Pushes are hints: after a reconnect (server
-// restart, network change) `onReconnect` runs so the page refetches what it missed.
+// `state` is "connecting", "online" or "offline". Pushes are hints: once the first connection
+// is up `onConnected` runs (pushes sent between the page's first fetch and that moment were
+// missed), and after a reconnect (server restart, network change) `onReconnect` runs, so the
+// page refetches what it missed.
 import { io } from "/vendor/socket.io/socket.io.esm.min.js";
 
-export function connectLive({ token, on = {}, onState = () => {}, onReconnect = () => {}, onRefused = () => {} }) {
+export function connectLive({
+  token, on = {}, onState = () => {}, onConnected = () => {}, onReconnect = () => {}, onRefused = () => {},
+}) {
   const socket = io({
     auth: { token },
     transports: ["websocket", "polling"],
@@ -19,6 +24,7 @@ export function connectLive({ token, on = {}, onState = () => {}, onReconnect = 
   socket.on("connect", () => {
     onState("online");
     if (connectedBefore) onReconnect();
+    else onConnected();
     connectedBefore = true;
   });
   socket.on("disconnect", () => onState("offline"));
