@@ -130,8 +130,9 @@ function connect() {
     onState: (s) => setConnection(s === "online" ? "Live" : s === "connecting" ? "Connecting…" : "Reconnecting…",
       s === "online" ? "online" : "offline"),
     // A toy that came online (or a message that came in) after refresh() but before this
-    // socket joined its room was pushed to nobody: read the live state once more.
-    onConnected: () => refresh().catch((err) => announce(err.message, "error")),
+    // socket joined its room was pushed to nobody: read the live state once more. A failure
+    // says nothing: the page still shows the first fetch, and a reconnect refreshes again.
+    onConnected: () => refresh().catch(() => {}),
     onReconnect: async () => {
       try {
         await refresh();
