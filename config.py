@@ -92,6 +92,7 @@ class Config:
             "CONVERSION_TIMEOUT": _float("CONVERSION_TIMEOUT", 30),
             "TOKEN_TTL_DAYS": _float("TOKEN_TTL_DAYS", 30),
             "AUTH_CACHE_SECONDS": _float("AUTH_CACHE_SECONDS", 30),
+            "REDIS_TRACKING": _bool("REDIS_TRACKING", True),
             "PASSWORD_HASH_METHOD": _env("PASSWORD_HASH_METHOD", "scrypt"),
             "RATE_LIMIT": _env("RATE_LIMIT", "30/60"),
             "LOGIN_ACCOUNT_LIMIT": _env("LOGIN_ACCOUNT_LIMIT", "10/300"),

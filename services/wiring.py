@@ -29,6 +29,7 @@ from services.speech.tts import SpokenPrompts, make_tts
 from services.speech.wiring import add_speech_assistant
 from services.store import Store
 from services.store.connection import SerializedDatabase, open_mongo, open_redis
+from services.store.tracking import KeyTracker, tracking_connection
 from services.toys import ToyService
 from services.turns import Turns
 from services.unread import UnreadCounters
@@ -52,8 +53,14 @@ def open_store(settings, overrides):
         redis = open_redis(settings)
     # Shared Redis (many processes): token holders are kept per process, checked against Redis.
     holder_cache = 0 if sole_writer else max(settings.get("AUTH_CACHE_SECONDS", 30), 0)
+    tracker = None
+    if settings.get("REDIS_TRACKING", True):  # Redis tells which kept values changed
+
+        def tracker(prefixes):
+            return KeyTracker(tracking_connection(redis), prefixes)
+
     store = Store(db, redis, settings["REDIS_PREFIX"], sole_redis_writer=sole_writer,
-                  holder_cache_seconds=holder_cache)
+                  holder_cache_seconds=holder_cache, tracker=tracker)
     store.mongo_client = client
     return store
 

@@ -95,11 +95,15 @@ def test_counts_are_exact_with_8_concurrent_senders(any_api):
     assert api.services.store.db["messages"].count_documents({}) == SENDERS * MESSAGES
 
 
-def test_embedded_unread_counts_are_kept_until_they_change(any_api, request):
-    """Embedded: counts read once are answered from memory until this process writes them;
-    with a shared Redis every read goes to Redis. Either way every change shows at once."""
+def test_unread_counts_are_kept_until_they_change(any_api, request):
+    """Counts read once are answered from memory until they change: embedded, until this
+    process writes them; with a shared Redis, until Redis tells that the hash changed (key
+    tracking; the news of this process's own write may come after the next read, hence at most
+    one more read). Either way every change shows at once."""
     api, embedded = any_api, request.node.callspec.params["any_api"] == "embedded"
-    assert isinstance(api.services.store.unread, CachedUnreadStore) == embedded
+    assert isinstance(api.services.store.unread, CachedUnreadStore)
+    tracker = api.services.store.tracker  # refused by fakeredis (no real Redis): read each time
+    most = 0 if embedded else 1 if tracker.refresh() else 3
     family = Family(api)
     client, reads = api.services.store.redis, []
     hgetall = client.hgetall
@@ -113,7 +117,7 @@ def test_embedded_unread_counts_are_kept_until_they_change(any_api, request):
             reads.clear()
             for _ in range(3):
                 assert unread.counts(family.toy_id) == {family.parent_id: expected}
-            assert len(reads) == (0 if embedded else 3)
+            assert len(reads) <= most
         status, _ = api.post("/recv_msg", family.toy, from_user=family.parent_id)
         assert status == 200 and unread.counts(family.toy_id) == {}
     finally:

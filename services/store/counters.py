@@ -66,8 +66,13 @@ class UnreadStore:
         self._prefix = prefix
         self._breaker = breaker or Breaker()
 
+    @property
+    def key_prefix(self):
+        """The Redis key of a receiver's hash is ``key_prefix + receiver``."""
+        return f"{self._prefix}unread:"
+
     def _key(self, receiver):
-        return f"{self._prefix}unread:{receiver}"
+        return f"{self.key_prefix}{receiver}"
 
     def read(self, receiver):
         """Return ``{sender: n}`` or None when the hash must be rebuilt; raises on Redis errors."""

@@ -10,7 +10,9 @@ says whether they may still be used:
   random value (``GenerationStore.bump``), after the database write returned;
 - a lookup reads the generation first (one Redis GET, cheaper than the query) and uses a kept
   document only when it was found under that same generation, so a token revoked by any
-  process fails on every process at once, as without the cache.
+  process fails on every process at once, as without the cache. With a ``KeyTracker``
+  (``services.store.tracking``) the generation itself is kept in the process until Redis says
+  the key changed, so a lookup costs no round trip at all.
 
 When Redis cannot be read, lookups go to the database and the kept documents are dropped; a
 bump that fails is retried in the background until Redis answers (until then the other
@@ -29,34 +31,66 @@ import bson
 
 log = logging.getLogger(__name__)
 
+_UNKNOWN = object()
 WRITES = ("insert_one", "insert_many", "update_one", "update_many", "replace_one",
           "delete_one", "delete_many", "find_one_and_update", "find_one_and_replace",
           "find_one_and_delete", "bulk_write", "drop")
 
 
+def generation_key(prefix):
+    """The Redis key of the holders' generation."""
+    return f"{prefix}holders:generation"
+
+
 class GenerationStore:
     """The Redis key whose value changes after every write to the watched collections."""
 
-    def __init__(self, redis, prefix, breaker, retry_seconds=1.0):
+    def __init__(self, redis, prefix, breaker, retry_seconds=1.0, tracker=None):
         self._redis = redis
-        self._key = f"{prefix}holders:generation"
+        self.key = generation_key(prefix)
         self._breaker = breaker
         self._retry = retry_seconds
         self._pending = threading.Event()
         self._retrier = None
         self._lock = threading.Lock()
+        self._tracker = tracker  # a tracking.KeyTracker watching ``key``, or None
+        self._kept = _UNKNOWN  # the value read while tracked, until the tracker says it changed
+        self._changes = 0
+        if tracker is not None:
+            tracker.listen(self._changed)
 
     def current(self):
-        """The generation (a string, or None before the first write); raises when Redis fails."""
-        return self._breaker.call(self._redis.get, self._key)
+        """The generation (a string, or None before the first write); raises when Redis fails.
+
+        With a tracker, the value read last is kept until Redis says the key changed."""
+        if self._tracker is None or not self._tracker.refresh():
+            return self._read()
+        kept = self._kept
+        if kept is not _UNKNOWN:
+            return kept
+        changes = self._changes
+        value = self._read()
+        if changes == self._changes:  # no change told while it was read
+            self._kept = value
+        return value
 
     def bump(self):
         """Give the generation a new value; never raises (a failure is retried later)."""
         try:
-            self._breaker.call(self._redis.set, self._key, secrets.token_hex(8))
+            self._breaker.call(self._redis.set, self.key, secrets.token_hex(8))
         except Exception:  # Redis down: the readers fall back to the database meanwhile
             self._pending.set()
             self._start_retrier()
+        finally:
+            self._changed(self.key)  # this process's own write: do not wait for the tracker
+
+    def _read(self):
+        return self._breaker.call(self._redis.get, self.key)
+
+    def _changed(self, key):
+        if key is None or key == self.key:
+            self._kept = _UNKNOWN
+            self._changes += 1
 
     def _start_retrier(self):
         with self._lock:
@@ -70,7 +104,7 @@ class GenerationStore:
             self._pending.wait()
             time.sleep(self._retry)
             try:
-                self._redis.set(self._key, secrets.token_hex(8))
+                self._redis.set(self.key, secrets.token_hex(8))
             except Exception:
                 continue
             self._pending.clear()

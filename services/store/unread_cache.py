@@ -1,10 +1,14 @@
-"""Unread counts kept in memory in front of an UnreadStore that this process alone writes.
+"""Unread counts kept in memory in front of an UnreadStore.
 
-The embedded default's Redis is a private in-process fakeredis (``connection.open_redis``): no
-other process or client can change its keys, so a hash read once stays true until this process
-writes it. ``CachedUnreadStore`` answers ``read`` from memory and drops a receiver's entry after
-every write to that receiver (increment, rebuild, drop); a read that raced a write is not kept.
-With ``REDIS_URL`` (many processes) the plain UnreadStore is used.
+``CachedUnreadStore`` answers ``read`` from memory and drops a receiver's entry after every
+write to that receiver (increment, rebuild, drop); a read that raced a write is not kept. Two
+cases keep a hash true until it is dropped:
+
+- the embedded default's Redis is a private in-process fakeredis (``connection.open_redis``): no
+  other process or client can change its keys, so only this process's writes drop entries;
+- with a shared Redis (``REDIS_URL``, many processes) a ``tracking.KeyTracker`` on the
+  ``unread:`` prefix tells which receivers' hashes any process changed; a read is answered from
+  memory only while the tracker is up (``refresh()``), else from Redis.
 """
 
 import threading
@@ -15,13 +19,19 @@ MAX_RECEIVERS = 100_000  # entries kept before the cache starts over
 class CachedUnreadStore:
     """The UnreadStore interface over ``store`` (an UnreadStore), reads kept in memory."""
 
-    def __init__(self, store):
+    def __init__(self, store, tracker=None, key_prefix=""):
         self._store = store
         self._counts = {}  # receiver -> {sender: n}
         self._writes = 0  # bumped after every write: a read that spans one is not kept
         self._lock = threading.Lock()
+        self._tracker = tracker
+        self._key_prefix = key_prefix  # Redis key of a receiver's hash = key_prefix + receiver
+        if tracker is not None:
+            tracker.listen(self._told)
 
     def read(self, receiver):
+        if self._tracker is not None and not self._tracker.refresh():
+            return self._store.read(receiver)
         with self._lock:
             kept = self._counts.get(receiver)
             if kept is not None:
@@ -61,3 +71,12 @@ class CachedUnreadStore:
         with self._lock:
             self._writes += 1
             self._counts.pop(receiver, None)
+
+    def _told(self, key):
+        """A tracker's news: ``key`` changed (None: anything may have)."""
+        if key is None:
+            with self._lock:
+                self._writes += 1
+                self._counts.clear()
+        elif key.startswith(self._key_prefix):
+            self._changed(key[len(self._key_prefix):])

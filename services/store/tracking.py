@@ -1,0 +1,155 @@
+"""Which Redis keys changed, told by Redis itself (server-assisted client-side caching).
+
+With several processes on one Redis, a value a process keeps in memory (the token holders'
+generation, a receiver's unread counts) is only as good as the process's knowledge that nobody
+changed it since. Reading it again on every request costs a Redis round trip each; instead,
+``KeyTracker`` holds one connection of its own on which Redis sends the name of every key under
+the tracked prefixes that any client writes (``CLIENT TRACKING ON REDIRECT <own id> BCAST
+PREFIX ...`` then ``SUBSCRIBE __redis__:invalidate``, RESP2; Redis >= 6,
+https://redis.io/docs/latest/develop/reference/client-side-caching/).
+
+``refresh()`` reads what has arrived on that connection without waiting (one ``poll``) and tells
+the listeners; it returns True only when the connection is up and was heard from lately, and then
+every write Redis acknowledged before the call has been told: Redis queues a write's
+invalidation before it sends that write's reply, in the same pass of its event loop, so a
+request that follows another process's logout finds the change already in this socket. When it
+returns False (Redis down, the connection lost or silent, tracking refused) callers read Redis
+as they would without a cache, and listeners have been told that anything may have changed
+(key ``None``). A silently dead connection is noticed by a PING every ``ping_seconds``; a
+connection not heard from for ``stale_seconds`` is not trusted.
+"""
+
+import logging
+import threading
+import time
+
+from services.store.counters import REDIS_ERRORS
+
+log = logging.getLogger(__name__)
+CHANNEL = "__redis__:invalidate"
+
+
+class KeyTracker:
+    """Tells ``listen``-ers the keys under ``prefixes`` that any Redis client changed.
+
+    ``connect()`` returns a new RESP2 redis-py connection (``tracking_connection(client)``);
+    nothing touches the network before the first ``refresh()``."""
+
+    def __init__(self, connect, prefixes, ping_seconds=2.0, stale_seconds=6.0,
+                 retry_seconds=1.0, clock=time.monotonic):
+        self._connect_fn = connect
+        self._prefixes = tuple(prefixes)
+        self._ping_seconds = ping_seconds
+        self._stale_seconds = stale_seconds
+        self._retry_seconds = retry_seconds
+        self._clock = clock
+        self._listeners = []
+        self._conn = None
+        self._retry_at = 0.0
+        self._heard_at = 0.0  # last time the connection answered (subscribe or pong)
+        self._ping_sent = None  # when the PING not yet answered was sent
+        self._refused = False  # the server refused tracking: never try again
+        self._lock = threading.Lock()
+
+    def listen(self, callback):
+        """Call ``callback(key)`` for every changed key, ``callback(None)`` for "anything"."""
+        self._listeners.append(callback)
+
+    def refresh(self):
+        """Deliver the changes that arrived; True when every change made so far is delivered."""
+        if self._refused:
+            return False
+        with self._lock:
+            now = self._clock()
+            if self._conn is None and not self._open(now):
+                return False
+            try:
+                while self._conn.can_read(0):
+                    self._handle(self._conn.read_response())
+                if self._ping_sent is None and now - self._heard_at >= self._ping_seconds:
+                    self._conn.send_command("PING")
+                    self._ping_sent = now
+            except REDIS_ERRORS as exc:
+                self._lose(now, f"lost ({exc})")
+                return False
+            if now - self._heard_at > self._stale_seconds:
+                self._lose(now, "silent")
+                return False
+            return True
+
+    def close(self):
+        with self._lock:
+            if self._conn is not None:
+                self._conn.disconnect()
+                self._conn = None
+
+    def _open(self, now):
+        if now < self._retry_at:
+            return False
+        conn = None
+        try:
+            conn = self._connect_fn()
+            conn.send_command("CLIENT", "ID")
+            client_id = conn.read_response()
+            prefixes = [part for prefix in self._prefixes for part in ("PREFIX", prefix)]
+            conn.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST",
+                              *prefixes)
+            conn.read_response()
+            conn.send_command("SUBSCRIBE", CHANNEL)
+            conn.read_response()
+        except REDIS_ERRORS as exc:
+            if conn is not None:
+                conn.disconnect()
+            if "unknown" in str(exc).lower() or "tracking" in str(exc).lower():
+                self._refused = True  # an old Redis or a proxy: read Redis every time
+                log.warning("Redis refused key tracking (%s): values are read every time", exc)
+            self._retry_at = now + self._retry_seconds
+            return False
+        self._conn, self._heard_at, self._ping_sent = conn, now, None
+        self._tell(None)  # whatever was kept before the connection may be stale
+        return True
+
+    def _handle(self, reply):
+        self._heard_at = self._clock()
+        kind = _text(reply[0]) if isinstance(reply, list) and reply else None
+        if kind == "pong":
+            self._ping_sent = None
+        elif kind == "message" and _text(reply[1]) == CHANNEL:
+            keys = reply[2]
+            if keys is None:  # FLUSHDB / FLUSHALL
+                self._tell(None)
+            else:
+                for key in keys if isinstance(keys, list) else [keys]:
+                    self._tell(_text(key))
+
+    def _lose(self, now, why):
+        log.info("Redis key tracking %s: reading Redis until it is back", why)
+        if self._conn is not None:
+            self._conn.disconnect()
+        self._conn, self._ping_sent = None, None
+        self._retry_at = now + self._retry_seconds
+        self._tell(None)
+
+    def _tell(self, key):
+        for callback in self._listeners:
+            callback(key)
+
+
+def tracking_connection(client):
+    """A factory of RESP2 connections to ``client``'s server, with its pool's settings (address,
+    password, TLS, timeouts), for ``KeyTracker``."""
+    pool = client.connection_pool
+    kwargs = {key: value for key, value in pool.connection_kwargs.items()
+              if not key.startswith("maint_notifications")}
+    kwargs.update(protocol=2, decode_responses=True)
+
+    def connect():
+        conn = pool.connection_class(**kwargs)
+        conn.connect()
+        return conn
+
+    return connect
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
