@@ -100,9 +100,9 @@ class Server:
         self.stop()
 
 
-def wrk(url, seconds=3, connections=50, method="GET", headers=None, body=None):
-    """Requests per second of a ``wrk`` run (bounded by ``seconds``); non-2xx/3xx counts
-    make it fail, so an error page cannot pass for speed."""
+def wrk(url, seconds=3, connections=50, method="GET", headers=None, body=None, threads=1):
+    """Requests per second of a ``wrk`` run (bounded by ``seconds``) with ``threads`` client
+    threads; non-2xx/3xx counts make it fail, so an error page cannot pass for speed."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     lines = [f'wrk.method = "{method}"']
@@ -113,7 +113,7 @@ def wrk(url, seconds=3, connections=50, method="GET", headers=None, body=None):
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join(lines) + "\n")
     try:
-        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s",
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s",
                               script.name, url], capture_output=True, text=True,
                              timeout=seconds + 30, check=True).stdout
     finally:

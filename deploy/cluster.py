@@ -13,7 +13,8 @@
   ``deploy/nginx/smarttoy-locations.conf``, the same locations as the production site, and
   ``deploy/nginx/smarttoy-media.conf`` with the cluster's ``MEDIA_DIR``: the processes run with
   ``MEDIA_ACCEL_PREFIX=/_media``, so nginx sends media files (X-Accel-Redirect), unless
-  ``MEDIA_BACKEND=gridfs`` is passed in ``env``.
+  ``MEDIA_BACKEND=gridfs`` is passed in ``env``; and ``smarttoy-media-cache.conf`` (the app's
+  X-Accel-Redirect answers kept for a second) on a free port, its cache in the run folder.
 """
 
 import argparse
@@ -34,6 +35,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 LOCATIONS = ROOT / "deploy" / "nginx" / "smarttoy-locations.conf"
 MEDIA_LOCATION = ROOT / "deploy" / "nginx" / "smarttoy-media.conf"
+MEDIA_CACHE = ROOT / "deploy" / "nginx" / "smarttoy-media-cache.conf"
 ACCEL_PREFIX = "/_media"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
@@ -60,6 +62,7 @@ http {{
         ip_hash;
 {servers}
     }}
+    include {media_cache};
     server {{
         listen 127.0.0.1:{port};
         include {locations};
@@ -67,6 +70,13 @@ http {{
     }}
 }}
 """
+
+
+def render_media_cache(text, port, folder):
+    """``smarttoy-media-cache.conf`` with its inner server on ``port`` and its cache in
+    ``folder`` instead of the production ones."""
+    text = text.replace("127.0.0.1:8091", f"127.0.0.1:{port}")
+    return re.sub(r"proxy_cache_path\s+\S+", f"proxy_cache_path {folder}", text)
 
 
 def free_port():
@@ -98,12 +108,15 @@ def wait_http(url, proc, timeout):
 class Cluster:
     """``start()`` brings everything up; ``url`` is nginx, ``backends`` the processes' URLs;
     ``kill(i)`` SIGKILLs process i; ``stop()`` ends everything this object started. ``app``:
-    the WSGI app gunicorn serves (benchmarks put a bare Flask app on the same stack)."""
+    the WSGI app gunicorn serves (benchmarks put a bare Flask app on the same stack).
+    ``download_cache=False``: downloads ask the app every time (no ``smarttoy-media-cache``)."""
 
     def __init__(self, processes=3, redis_url="redis://127.0.0.1:6379/0", redis_prefix=None,
-                 mongo_uri=None, run_dir=None, env=None, app="app:create_app()"):
+                 mongo_uri=None, run_dir=None, env=None, app="app:create_app()",
+                 download_cache=True):
         self.count = processes
         self.app = app
+        self.download_cache = download_cache
         self.redis_url = redis_url
         self.redis_prefix = redis_prefix or f"cluster:{secrets.token_hex(4)}:"
         self.mongo_uri = mongo_uri
@@ -182,11 +195,20 @@ class Cluster:
                             for p in self.ports)
         user = "user root;" if os.geteuid() == 0 else ""
         media = self.run_dir / "smarttoy-media.conf"
-        media.write_text(re.sub(r"alias\s+[^;]+;", f"alias {self.env['MEDIA_DIR']}/;",
-                                MEDIA_LOCATION.read_text()))
+        text = re.sub(r"alias\s+[^;]+;", f"alias {self.env['MEDIA_DIR']}/;",
+                      MEDIA_LOCATION.read_text())
+        media_cache = self.run_dir / "smarttoy-media-cache.conf"
+        if self.download_cache:
+            media_cache.write_text(render_media_cache(MEDIA_CACHE.read_text(), free_port(),
+                                                      self.run_dir / "media-cache"))
+        else:
+            media_cache.write_text("# downloads ask the app every time\n")
+            text = text.replace("http://smarttoy_media_cache", "http://smarttoy")
+        media.write_text(text)
         conf = self.run_dir / "nginx.conf"
         conf.write_text(NGINX_CONF.format(run=self.run_dir, user=user, servers=servers,
-                                          port=port, locations=LOCATIONS, media=media))
+                                          port=port, locations=LOCATIONS, media=media,
+                                          media_cache=media_cache))
         self._spawn([nginx, "-p", str(self.run_dir), "-c", str(conf), "-g", "daemon off;"],
                     "nginx")
 
@@ -249,9 +271,13 @@ def main(argv=None):
                                                                  "cluster:"))
     parser.add_argument("--mongo-uri", default=os.environ.get("MONGO_URI"))
     parser.add_argument("--run-dir", help="logs, nginx.conf, media (default: a temp folder)")
+    parser.add_argument("--no-download-cache", action="store_true",
+                        help="downloads ask the app every time (smarttoy-media-cache.conf left "
+                             "out)")
     options = parser.parse_args(argv)
     cluster = Cluster(options.processes, options.redis_url, options.redis_prefix,
-                      options.mongo_uri, options.run_dir)
+                      options.mongo_uri, options.run_dir,
+                      download_cache=not options.no_download_cache)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         cluster.start()

@@ -14,7 +14,8 @@ are pushed to it, fetched with Range through nginx (every process answers with X
 and read once with ``/recv_msg``; tokens work on every process.
 
 Media: nginx sends stored files itself (``deploy/nginx/smarttoy-media.conf``): whole, by range,
-with ETag/304, the app's Content-Type and Cache-Control; ``/_media/`` is internal.
+with ETag/304, the app's Content-Type and Cache-Control; ``/_media/`` is internal; the app's
+answer is kept by nginx for a second (``smarttoy-media-cache.conf``), a 404 never.
 """
 
 import json
@@ -197,6 +198,26 @@ def test_nginx_sends_media_files_with_x_accel_redirect(cluster):
     shipped = requests.get(f"{stack.url}/get_music/Success.mp3", timeout=DEADLINE)
     assert shipped.status_code == 200 and shipped.content == (
         ROOT / "static" / "chat" / "Success.mp3").read_bytes()
+
+
+def test_nginx_keeps_the_apps_download_answer_for_a_second(cluster):
+    """``smarttoy-media-cache.conf``: a song's X-Accel-Redirect answer is asked of the app once
+    and kept (1–2 s, nginx's clock has whole seconds); 404s are never kept."""
+    stack, _ = cluster
+    media = LocalMedia(stack.env["MEDIA_DIR"], ROOT / "static")
+    media.put("music", "kept.mp3", b"k" * 5000)
+    url = f"{stack.url}/get_music/kept.mp3"
+    assert requests.get(url, timeout=DEADLINE).content == b"k" * 5000
+    (Path(stack.env["MEDIA_DIR"]) / "music" / "kept.mp3").unlink()
+    stale = requests.get(url, timeout=DEADLINE)  # the kept answer: nginx finds no file
+    assert stale.status_code == 404 and "nginx" in stale.text
+    time.sleep(2.1)
+    asked = requests.get(url, timeout=DEADLINE)  # expired: the app answers again
+    assert asked.status_code == 404 and asked.json()["msg"] == "file not found"
+    assert requests.get(f"{stack.url}/get_music/later.mp3", timeout=DEADLINE).status_code == 404
+    media.put("music", "later.mp3", b"l" * 100)
+    assert requests.get(f"{stack.url}/get_music/later.mp3", timeout=DEADLINE).content == \
+        b"l" * 100
 
 
 def family(stack, local, name):
