@@ -20,6 +20,7 @@ connection not heard from for ``stale_seconds`` is not trusted.
 """
 
 import logging
+import select
 import threading
 import time
 
@@ -45,6 +46,8 @@ class KeyTracker:
         self._clock = clock
         self._listeners = []
         self._conn = None
+        self._poller = None  # a poll object on the connection's socket, when it has one
+        self._drained = False  # redis-py's buffer was read empty since the connection opened
         self._retry_at = 0.0
         self._heard_at = 0.0  # last time the connection answered (subscribe or pong)
         self._ping_sent = None  # when the PING not yet answered was sent
@@ -64,8 +67,10 @@ class KeyTracker:
             if self._conn is None and not self._open(now):
                 return False
             try:
-                while self._conn.can_read(0):
-                    self._handle(self._conn.read_response())
+                if self._arrived():
+                    while self._conn.can_read(0):
+                        self._handle(self._conn.read_response())
+                    self._drained = True
                 if self._ping_sent is None and now - self._heard_at >= self._ping_seconds:
                     self._conn.send_command("PING")
                     self._ping_sent = now
@@ -77,11 +82,21 @@ class KeyTracker:
                 return False
             return True
 
+    def _arrived(self):
+        """Whether anything (news, a pong, the server closing) waits on the connection.
+
+        One ``poll`` of its socket, not redis-py's ``can_read`` (three socket calls through
+        gevent): each drain reads until redis-py's buffer is empty too, so between drains all
+        unread bytes are in the kernel."""
+        if self._poller is None or not self._drained:  # the handshake may have read news
+            return True
+        return bool(self._poller.poll(0))
+
     def close(self):
         with self._lock:
             if self._conn is not None:
                 self._conn.disconnect()
-                self._conn = None
+                self._conn, self._poller = None, None
 
     def _open(self, now):
         if now < self._retry_at:
@@ -106,6 +121,7 @@ class KeyTracker:
             self._retry_at = now + self._retry_seconds
             return False
         self._conn, self._heard_at, self._ping_sent = conn, now, None
+        self._poller, self._drained = _poller_of(conn), False
         self._tell(None)  # whatever was kept before the connection may be stale
         return True
 
@@ -126,7 +142,7 @@ class KeyTracker:
         log.info("Redis key tracking %s: reading Redis until it is back", why)
         if self._conn is not None:
             self._conn.disconnect()
-        self._conn, self._ping_sent = None, None
+        self._conn, self._ping_sent, self._poller = None, None, None
         self._retry_at = now + self._retry_seconds
         self._tell(None)
 
@@ -149,6 +165,24 @@ def tracking_connection(client):
         return conn
 
     return connect
+
+
+def _poller_of(conn):
+    """A ``poll`` object watching ``conn``'s socket (the OS's own ``poll``, not gevent's
+    cooperative one: a zero timeout never waits), or None when redis-py keeps no ``_sock``."""
+    sock = getattr(conn, "_sock", None)
+    if sock is None:
+        return None
+    try:
+        from gevent import monkey
+
+        make_poll = monkey.get_original("select", "poll")
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        make_poll = select.poll
+    poller = make_poll()
+    poller.register(sock.fileno(), select.POLLIN | select.POLLPRI | select.POLLERR |
+                    select.POLLHUP)
+    return poller
 
 
 def _text(value):
