@@ -57,7 +57,8 @@ def open_store(settings, overrides):
     if settings.get("REDIS_TRACKING", True):  # Redis tells which kept values changed
 
         def tracker(prefixes):
-            return KeyTracker(tracking_connection(redis), prefixes)
+            name = f"{settings['REDIS_PREFIX']}key-tracking"
+            return KeyTracker(tracking_connection(redis, name), prefixes)
 
     store = Store(db, redis, settings["REDIS_PREFIX"], sole_redis_writer=sole_writer,
                   holder_cache_seconds=holder_cache, tracker=tracker)

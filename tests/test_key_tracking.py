@@ -65,14 +65,16 @@ def test_writes_by_any_client_under_the_prefixes_are_told(live_redis, redis_pref
 
 
 def test_a_killed_connection_is_noticed_and_opened_again(live_redis, redis_prefix, clock):
-    tracker = KeyTracker(tracking_connection(live_redis), [f"{redis_prefix}gen"],
+    name = f"{redis_prefix}tracking"
+    tracker = KeyTracker(tracking_connection(live_redis, name), [f"{redis_prefix}gen"],
                          retry_seconds=1.0, clock=clock)
     told = []
     tracker.listen(told.append)
     try:
         assert tracker.refresh()
-        killed = live_redis.client_kill_filter(_type="pubsub", skipme=True)
-        assert killed >= 1
+        ours = [c["id"] for c in live_redis.client_list(_type="pubsub") if c["name"] == name]
+        assert len(ours) == 1
+        live_redis.client_kill_filter(_id=ours[0])
         deadline = time.monotonic() + 2
         while tracker.refresh() and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -151,13 +151,16 @@ class KeyTracker:
             callback(key)
 
 
-def tracking_connection(client):
+def tracking_connection(client, name=None):
     """A factory of RESP2 connections to ``client``'s server, with its pool's settings (address,
-    password, TLS, timeouts), for ``KeyTracker``."""
+    password, TLS, timeouts), for ``KeyTracker``; ``name``: its ``CLIENT SETNAME`` (what
+    ``CLIENT LIST`` shows)."""
     pool = client.connection_pool
     kwargs = {key: value for key, value in pool.connection_kwargs.items()
               if not key.startswith("maint_notifications")}
     kwargs.update(protocol=2, decode_responses=True)
+    if name:
+        kwargs["client_name"] = name
 
     def connect():
         conn = pool.connection_class(**kwargs)
