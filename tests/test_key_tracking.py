@@ -104,8 +104,10 @@ def test_an_unreachable_redis_is_tried_once_per_retry_period(clock):
 
 def test_a_redis_without_tracking_is_never_asked_again():
     server = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
-    tracker = KeyTracker(tracking_connection(server), ["k"], retry_seconds=0)
-    assert not tracker.refresh() and not tracker.refresh()
+    connect, opened = tracking_connection(server), []
+    tracker = KeyTracker(lambda: opened.append(1) or connect(), ["k"], retry_seconds=0)
+    assert not tracker.refresh() and not tracker.refresh() and not tracker.refresh()
+    assert opened == [1]  # an error answer (unknown command) is final
 
 
 class ScriptedConnection:

@@ -24,6 +24,8 @@ import select
 import threading
 import time
 
+import redis
+
 from services.store.counters import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
@@ -115,8 +117,8 @@ class KeyTracker:
         except REDIS_ERRORS as exc:
             if conn is not None:
                 conn.disconnect()
-            if "unknown" in str(exc).lower() or "tracking" in str(exc).lower():
-                self._refused = True  # an old Redis or a proxy: read Redis every time
+            if isinstance(exc, redis.exceptions.ResponseError):  # an error answer, not a
+                self._refused = True  # network one: an old Redis, a proxy, an ACL without it
                 log.warning("Redis refused key tracking (%s): values are read every time", exc)
             self._retry_at = now + self._retry_seconds
             return False
