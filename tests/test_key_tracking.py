@@ -157,7 +157,7 @@ def test_a_flush_tells_everything_changed(clock):
     assert told == [None, "a:1", "a:2", None]
 
 
-def test_a_silent_connection_is_pinged_then_not_trusted(clock):
+def test_a_silent_connection_is_pinged_then_dropped(clock):
     conn = ScriptedConnection()
     tracker = KeyTracker(lambda: conn, ["a:"], ping_seconds=2.0, stale_seconds=6.0,
                          clock=clock)
@@ -166,14 +166,31 @@ def test_a_silent_connection_is_pinged_then_not_trusted(clock):
     assert tracker.refresh()
     clock.now += 2.5
     assert tracker.refresh() and conn.sent[-1] == ("PING",)
-    conn.incoming.append(["pong", ""])  # answered: trusted again for a while
+    conn.incoming.append(["pong", ""])  # answered: heard from again
     clock.now += 1.0
     assert tracker.refresh()
     clock.now += 2.5
     assert tracker.refresh() and conn.sent[-1] == ("PING",)
-    clock.now += 5.0  # no answer for more than stale_seconds
+    clock.now += 5.0  # no answer, not heard from for 7.5 s: not trusted, not dropped yet
+    assert not tracker.refresh() and not conn.closed and told == [None]
+    clock.now += 1.5  # the PING unanswered for more than stale_seconds: dead
     assert not tracker.refresh()
     assert conn.closed and told[-1] is None
+
+
+def test_after_an_idle_spell_the_connection_is_checked_before_it_is_trusted(clock):
+    conn = ScriptedConnection()
+    tracker = KeyTracker(lambda: conn, ["a:"], ping_seconds=2.0, stale_seconds=6.0,
+                         clock=clock)
+    told = []
+    tracker.listen(told.append)
+    assert tracker.refresh()
+    clock.now += 600  # nobody asked for ten minutes
+    assert not tracker.refresh() and conn.sent[-1] == ("PING",) and not conn.closed
+    conn.incoming += [["message", "__redis__:invalidate", ["a:1"]], ["pong", ""]]
+    clock.now += 0.001
+    assert tracker.refresh()  # the news sent before the answer has been told
+    assert told == [None, "a:1"] and len([c for c in conn.sent if c == ("PING",)]) == 1
 
 
 def test_a_connection_error_while_reading_is_a_loss(clock):

@@ -15,8 +15,9 @@ invalidation before it sends that write's reply, in the same pass of its event l
 request that follows another process's logout finds the change already in this socket. When it
 returns False (Redis down, the connection lost or silent, tracking refused) callers read Redis
 as they would without a cache, and listeners have been told that anything may have changed
-(key ``None``). A silently dead connection is noticed by a PING every ``ping_seconds``; a
-connection not heard from for ``stale_seconds`` is not trusted.
+(key ``None``). A connection not heard from for ``ping_seconds`` is sent a PING; one not heard
+from for ``stale_seconds`` (after an idle spell) is not trusted until the answer comes, and one
+whose PING goes unanswered for ``stale_seconds`` is dropped as silently dead.
 """
 
 import logging
@@ -79,10 +80,12 @@ class KeyTracker:
             except REDIS_ERRORS as exc:
                 self._lose(now, f"lost ({exc})")
                 return False
-            if now - self._heard_at > self._stale_seconds:
-                self._lose(now, "silent")
+            if self._ping_sent is not None and now - self._ping_sent > self._stale_seconds:
+                self._lose(now, "silent")  # no answer: dead without a word (a lost host)
                 return False
-            return True
+            # Not heard from lately (the process was idle): unverified until the PING's answer,
+            # which comes after anything Redis sent before it; nothing kept is dropped meanwhile.
+            return now - self._heard_at <= self._stale_seconds
 
     def _arrived(self):
         """Whether anything (news, a pong, the server closing) waits on the connection.
