@@ -58,7 +58,7 @@ class Store:
         self.messages = MessageStore(watched)
         self.content = ContentStore(watched)
         if sole_redis_writer or self.tracker is not None:
-            self.unread = CachedUnreadStore(self.unread, self.tracker, self.unread.key_prefix)
+            self.unread = CachedUnreadStore(self.unread, self.tracker)
         self.windows = WindowStore(redis, redis_prefix, self.redis_breaker)
         self.leases = LeaseStore(redis, redis_prefix, self.redis_breaker)
         self.presence = PresenceStore(redis, redis_prefix, self.redis_breaker)

@@ -52,7 +52,7 @@ class KeyTracker:
         self._poller = None  # a poll object on the connection's socket, when it has one
         self._drained = False  # redis-py's buffer was read empty since the connection opened
         self._retry_at = 0.0
-        self._heard_at = 0.0  # last time the connection answered (subscribe or pong)
+        self._heard_at = 0.0  # last time anything came on the connection
         self._ping_sent = None  # when the PING not yet answered was sent
         self._refused = False  # the server refused tracking: never try again
         self._lock = threading.Lock()

@@ -19,13 +19,12 @@ MAX_RECEIVERS = 100_000  # entries kept before the cache starts over
 class CachedUnreadStore:
     """The UnreadStore interface over ``store`` (an UnreadStore), reads kept in memory."""
 
-    def __init__(self, store, tracker=None, key_prefix=""):
+    def __init__(self, store, tracker=None):
         self._store = store
         self._counts = {}  # receiver -> {sender: n}
         self._writes = 0  # bumped after every write: a read that spans one is not kept
         self._lock = threading.Lock()
         self._tracker = tracker
-        self._key_prefix = key_prefix  # Redis key of a receiver's hash = key_prefix + receiver
         if tracker is not None:
             tracker.listen(self._told)
 
@@ -78,5 +77,5 @@ class CachedUnreadStore:
             with self._lock:
                 self._writes += 1
                 self._counts.clear()
-        elif key.startswith(self._key_prefix):
-            self._changed(key[len(self._key_prefix):])
+        elif key.startswith(self._store.key_prefix):
+            self._changed(key[len(self._store.key_prefix):])
