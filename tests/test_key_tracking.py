@@ -135,10 +135,19 @@ class ScriptedConnection:
         self.closed = True
 
 
-def test_the_tracking_request_names_every_prefix_and_redirects_to_itself(clock):
-    conn = ScriptedConnection()
-    tracker = KeyTracker(lambda: conn, ["a:", "b:"], clock=clock)
+def scripted(clock, prefixes=("a:",)):
+    """A tracker on a ScriptedConnection (pinged after 2 quiet seconds, distrusted after 6),
+    opened by its first refresh; returns ``(connection, tracker, keys told)``."""
+    conn, told = ScriptedConnection(), []
+    tracker = KeyTracker(lambda: conn, prefixes, ping_seconds=2.0, stale_seconds=6.0,
+                         clock=clock)
+    tracker.listen(told.append)
     assert tracker.refresh()
+    return conn, tracker, told
+
+
+def test_the_tracking_request_names_every_prefix_and_redirects_to_itself(clock):
+    conn, _, _ = scripted(clock, ["a:", "b:"])
     assert conn.sent == [("CLIENT", "ID"),
                          ("CLIENT", "TRACKING", "ON", "REDIRECT", 7, "BCAST", "PREFIX", "a:",
                           "PREFIX", "b:"),
@@ -146,11 +155,7 @@ def test_the_tracking_request_names_every_prefix_and_redirects_to_itself(clock):
 
 
 def test_a_flush_tells_everything_changed(clock):
-    conn = ScriptedConnection()
-    tracker = KeyTracker(lambda: conn, ["a:"], clock=clock)
-    told = []
-    tracker.listen(told.append)
-    assert tracker.refresh()
+    conn, tracker, told = scripted(clock)
     conn.incoming += [["message", "__redis__:invalidate", ["a:1", "a:2"]],
                       ["message", "__redis__:invalidate", None]]
     assert tracker.refresh()
@@ -158,12 +163,7 @@ def test_a_flush_tells_everything_changed(clock):
 
 
 def test_a_silent_connection_is_pinged_then_dropped(clock):
-    conn = ScriptedConnection()
-    tracker = KeyTracker(lambda: conn, ["a:"], ping_seconds=2.0, stale_seconds=6.0,
-                         clock=clock)
-    told = []
-    tracker.listen(told.append)
-    assert tracker.refresh()
+    conn, tracker, told = scripted(clock)
     clock.now += 2.5
     assert tracker.refresh() and conn.sent[-1] == ("PING",)
     conn.incoming.append(["pong", ""])  # answered: heard from again
@@ -179,12 +179,7 @@ def test_a_silent_connection_is_pinged_then_dropped(clock):
 
 
 def test_after_an_idle_spell_the_connection_is_checked_before_it_is_trusted(clock):
-    conn = ScriptedConnection()
-    tracker = KeyTracker(lambda: conn, ["a:"], ping_seconds=2.0, stale_seconds=6.0,
-                         clock=clock)
-    told = []
-    tracker.listen(told.append)
-    assert tracker.refresh()
+    conn, tracker, told = scripted(clock)
     clock.now += 600  # nobody asked for ten minutes
     assert not tracker.refresh() and conn.sent[-1] == ("PING",) and not conn.closed
     conn.incoming += [["message", "__redis__:invalidate", ["a:1"]], ["pong", ""]]
@@ -194,9 +189,7 @@ def test_after_an_idle_spell_the_connection_is_checked_before_it_is_trusted(cloc
 
 
 def test_a_connection_error_while_reading_is_a_loss(clock):
-    conn = ScriptedConnection()
-    tracker = KeyTracker(lambda: conn, ["a:"], clock=clock)
-    assert tracker.refresh()
+    conn, tracker, _ = scripted(clock)
 
     def broken(timeout=0):
         raise redis.exceptions.ConnectionError("Connection closed by server.")
